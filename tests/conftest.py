@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from domain.clock import ManualClock
+from domain.service import RegioTwin
+from tests.stores import store_env
+
+STORES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a fresh, empty event store, once per kind of store."""
+    with store_env(request.param, tmp_path) as env:
+        yield env
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2016, 6, 1, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def service(store: dict[str, str], clock: ManualClock) -> Iterator[RegioTwin]:
+    regiotwin = RegioTwin.from_env(store, clock)
+    yield regiotwin
+    regiotwin.close()
