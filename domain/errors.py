@@ -14,7 +14,7 @@ class DomainError(Exception):
 
     code: str = "domain.error"
 
-    def __init__(self, code: str | None = None, **params: Any) -> None:
+    def __init__(self, code: str | None = None, /, **params: Any) -> None:
         if code is not None:
             self.code = code
         self.params = params

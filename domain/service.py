@@ -30,6 +30,7 @@ from domain.member import Member, TelegramAccount
 from domain.receipt import CommandReceipt
 from domain.recording import SYSTEM_PREFIX, Recording, recording
 from domain.unit_of_work import UnitOfWork
+from domain.values import Language, Role
 
 SAVE_ATTEMPTS = 3
 
@@ -66,6 +67,15 @@ class Outcome:
             details=dict(stored["details"]),
             replayed=True,
         )
+
+
+@dataclass(frozen=True)
+class MemberProfile:
+    member_id: UUID
+    role: Role
+    region_id: UUID | None  # None: the programme office
+    language: Language | None
+    name: str
 
 
 C = TypeVar("C", bound=Command)
@@ -160,6 +170,11 @@ class RegioTwin:
 
     def member_for_telegram(self, telegram_user_id: int) -> UUID | None:
         """The member acting through a Telegram account, if any is active."""
+        profile = self.member_profile(telegram_user_id)
+        return None if profile is None else profile.member_id
+
+    def member_profile(self, telegram_user_id: int) -> MemberProfile | None:
+        """Who an active Telegram account acts as: role, region and chosen language."""
         uow = UnitOfWork(self.app)
         account = uow.find(TelegramAccount, ids.telegram_account_id(telegram_user_id))
         if account is None:
@@ -167,7 +182,13 @@ class RegioTwin:
         member = uow.find(Member, account.member_id)
         if member is None or member.removed or member.telegram_user_id != telegram_user_id:
             return None
-        return member.id
+        return MemberProfile(
+            member_id=member.id,
+            role=member.role,
+            region_id=member.region_id,
+            language=member.language,
+            name=member.name or "",
+        )
 
 
 def _actor_ref(actor: str | UUID) -> str:

@@ -1,0 +1,41 @@
+"""Builds the dispatcher: middlewares in their order, then one router per feature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.errors import ErrorReplyMiddleware
+from bot.gateway import DomainGateway
+from bot.handled_updates import HandledUpdates
+from bot.i18n import MemberLanguageMiddleware, build_i18n
+from bot.middlewares import MemberMiddleware, UpdateIdempotencyMiddleware
+from bot.routers import fallback, onboarding
+from domain.clock import Clock
+
+
+@dataclass
+class BotServices:
+    gateway: DomainGateway
+    handled_updates: HandledUpdates
+    clock: Clock
+    admins: frozenset[int]
+
+
+def build_dispatcher(services: BotServices, storage: BaseStorage | None = None) -> Dispatcher:
+    dispatcher = Dispatcher(storage=storage or MemoryStorage(), admins=services.admins)
+    # Per update, outermost first: idempotency, then who is acting.
+    dispatcher.update.outer_middleware(
+        UpdateIdempotencyMiddleware(services.handled_updates, services.clock)
+    )
+    dispatcher.update.outer_middleware(MemberMiddleware(services.gateway))
+    # Per event: the language first, so errors are told in it.
+    MemberLanguageMiddleware(build_i18n()).setup(dispatcher)
+    errors = ErrorReplyMiddleware()
+    for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.outer_middleware(errors)
+    dispatcher.include_routers(onboarding.build(), fallback.build())
+    return dispatcher

@@ -1,0 +1,58 @@
+"""Cross-cutting concerns of every update: idempotency and who is acting."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import TelegramObject, Update
+
+from bot.gateway import DomainGateway
+from bot.handled_updates import HandledUpdates
+from domain.clock import Clock
+
+log = logging.getLogger("regiotwin.bot")
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def idempotency_key(bot: Bot, update: Update) -> str:
+    """The callback query's id for a button press, else the update's id."""
+    if update.callback_query is not None:
+        return f"tg-callback:{update.callback_query.id}"
+    return f"tg-update:{bot.id}:{update.update_id}"
+
+
+class UpdateIdempotencyMiddleware(BaseMiddleware):
+    """A redelivered update is not handled again; its key becomes the command id."""
+
+    def __init__(self, handled: HandledUpdates, clock: Clock) -> None:
+        self.handled = handled
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        key = idempotency_key(data["bot"], event)
+        if await self.handled.seen(key):
+            log.info("update redelivered, already handled", extra={"update_key": key})
+            return None
+        data["command_id"] = key
+        try:
+            return await handler(event, data)
+        finally:
+            await self.handled.mark(key, self.clock.now())
+
+
+class MemberMiddleware(BaseMiddleware):
+    """Looks up the member behind the Telegram account (None for strangers)."""
+
+    def __init__(self, gateway: DomainGateway) -> None:
+        self.gateway = gateway
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        data["member"] = None if user is None else await self.gateway.member_profile(user.id)
+        data["gateway"] = self.gateway
+        return await handler(event, data)

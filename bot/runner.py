@@ -1,0 +1,76 @@
+"""Long polling with a real token: settings → domain → bot."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand as TelegramBotCommand
+
+from bot import catalog
+from bot.app import BotServices, build_dispatcher
+from bot.gateway import DomainGateway
+from bot.handled_updates import HandledUpdates
+from bot.i18n import build_i18n
+from domain.clock import SystemClock
+from domain.service import RegioTwin
+from settings import Settings
+
+log = logging.getLogger("regiotwin.bot")
+
+
+def build_bot(settings: Settings) -> Bot:
+    assert settings.bot_token is not None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+async def publish_commands(bot: Bot) -> None:
+    """Telegram's command menu, per language; a server that refuses it is only logged."""
+    i18n = build_i18n()
+    for locale in ("de", "en"):
+        with i18n.use_locale(locale):
+            commands = [
+                TelegramBotCommand(command=entry.name, description=i18n.gettext(entry.description))
+                for entry in catalog.CATALOG.values()
+            ]
+        try:
+            await bot.set_my_commands(commands, language_code=locale)
+        except TelegramAPIError as error:
+            log.warning("the Bot API server refused setMyCommands: %s", error)
+            return
+
+
+async def run_polling(settings: Settings) -> None:
+    clock = SystemClock()
+    service = RegioTwin.from_env(settings.event_store_env, clock)
+    gateway = DomainGateway(service)
+    handled = await HandledUpdates.open(settings.data_dir / "bot_state.sqlite")
+    bot = build_bot(settings)
+    try:
+        dispatcher = build_dispatcher(
+            BotServices(
+                gateway=gateway,
+                handled_updates=handled,
+                clock=clock,
+                admins=frozenset(settings.admins),
+            )
+        )
+        await publish_commands(bot)
+        me = await bot.me()
+        log.info("polling as @%s", me.username)
+        await dispatcher.start_polling(bot, handle_signals=True)
+    finally:
+        await bot.session.close()
+        await handled.close()
+        gateway.close()
+        service.close()

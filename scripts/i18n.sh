@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Extract the bot's messages, merge them into the catalogs and compile them.
+#   scripts/i18n.sh          extract + update + compile
+#   scripts/i18n.sh compile  compile only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BABEL=${BABEL:-.venv/bin/pybabel}
+LOCALES=bot/locales
+if [ "${1:-}" != "compile" ]; then
+  "$BABEL" extract -F babel.cfg -k _ -k N_ -k __ --no-location --sort-output \
+    --omit-header -o "$LOCALES/messages.pot" bot >/dev/null
+  for lang in de en; do
+    po="$LOCALES/$lang/LC_MESSAGES/messages.po"
+    if [ -f "$po" ]; then
+      "$BABEL" update -i "$LOCALES/messages.pot" -o "$po" -l "$lang" --no-fuzzy-matching \
+        --omit-header >/dev/null
+    else
+      "$BABEL" init -i "$LOCALES/messages.pot" -o "$po" -l "$lang" >/dev/null
+    fi
+  done
+fi
+"$BABEL" compile -d "$LOCALES" -D messages --use-fuzzy >/dev/null
