@@ -34,6 +34,7 @@ def sqlite_env(path: str) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": path,
         "SQLITE_LOCK_TIMEOUT": "10",
+        "APPLICATION_RECORDER_TOPIC": "domain.chained_sqlite:ChainedSQLiteApplicationRecorder",
     }
 
 
@@ -52,6 +53,7 @@ def postgres_env(url: str, schema: str | None = None) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "5",
+        "APPLICATION_RECORDER_TOPIC": "domain.chained_postgres:ChainedPostgresApplicationRecorder",
     }
     if schema:
         env["POSTGRES_SCHEMA"] = schema

@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError
 from domain import ids
 from domain.access import Actor
 from domain.application import RegioTwinApplication
+from domain.chain import Verdict, verify
 from domain.clock import Clock, SystemClock
 from domain.commands import Command
 from domain.errors import CommandIdReused, DomainError, NotAllowed
@@ -165,6 +166,10 @@ class RegioTwin:
             raise NotAllowed("auth.unknown_member")
         member.ensure_active()
         return Actor(ref=ref, member=member)
+
+    def verify_log(self) -> Verdict:
+        """Re-derive the hash chain over the whole stored log."""
+        return verify(self.app.recorder.chained_events())  # type: ignore[attr-defined]
 
     # --- lookups needed to act (not for rendering screens) -----------------------
 
