@@ -64,7 +64,8 @@ def test_each_new_event_extends_the_chain(recorded: RegioTwin):
     pair_measure = builders.measure(recorded, builders.SYSTEM, region="05566", code="KST-01")
     assert pair_measure
     verdict = recorded.verify_log()
-    assert verdict.intact and verdict.head != head
+    assert verdict.intact
+    assert verdict.head != head
 
 
 TAMPERING: dict[str, tuple[str, Callable[[int], tuple[object, ...]]]] = {
