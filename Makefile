@@ -1,6 +1,7 @@
 # Two commands set up a fresh machine (Python >= 3.11):
 #   make demo   – virtual environment, pinned dependencies, the demo on embedded SQLite
-#   make test   – the same plus dev dependencies and a local PostgreSQL, then lint and all tests
+#   make test   – the same plus dev dependencies, a local PostgreSQL and the Telegram Bot API
+#                 emulator (npm), then lint and all tests
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -26,5 +27,6 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 test: install-dev lint
+	bash scripts/install-emulator.sh
 	REGIOTWIN_TEST_DATABASE_URL=$${REGIOTWIN_TEST_DATABASE_URL:-$$(bash scripts/ensure-postgres.sh)} \
 		$(BIN)/pytest
