@@ -39,10 +39,16 @@ from domain.values import (
 )
 
 
+# Bidirectional overrides and isolates can make a text read differently than it is stored.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _printable(text: str) -> str:
-    """Refuse control characters other than line breaks and tabs."""
+    """Refuse control characters other than line breaks and tabs, and bidi overrides."""
     for char in text:
-        if char not in "\n\t" and unicodedata.category(char) in ("Cc", "Cs"):
+        if char in BIDI_CONTROLS or (
+            char not in "\n\t" and unicodedata.category(char) in ("Cc", "Cs")
+        ):
             raise ValueError("contains control characters")
     return text
 
@@ -63,7 +69,16 @@ Note = _text(1000, min_length=0)
 Reason = _text(1000)
 Question = _text(4000)
 RegionKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=REGION_KEY_PATTERN)]
-Slug = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60, pattern=SLUG_PATTERN)]
+Slug = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=60, pattern=SLUG_PATTERN),
+    # A reference shaped like a key is looked up as a key: such a slug could never be found.
+    AfterValidator(
+        lambda slug: (
+            _fail("looks like an official key") if re.fullmatch(REGION_KEY_PATTERN, slug) else slug
+        )
+    ),
+]
 RegionRef = Annotated[
     str,
     StringConstraints(min_length=2, max_length=60),

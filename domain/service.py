@@ -120,14 +120,15 @@ class RegioTwin:
         if handler is None:
             raise TypeError(f"no use case handles {type(command).__name__}")
         command_id = command_id or uuid4().hex
-        fingerprint = _fingerprint(command)
+        actor_ref = _actor_ref(actor)
+        fingerprint = _fingerprint(command, actor_ref)
 
         for _attempt in range(SAVE_ATTEMPTS):
             earlier = self._receipt(command_id, fingerprint)
             if earlier is not None:
                 return earlier
             context = Recording(
-                actor=_actor_ref(actor), command_id=command_id, recorded_at=self.clock.now()
+                actor=actor_ref, command_id=command_id, recorded_at=self.clock.now()
             )
             with recording(context):
                 uow = UnitOfWork(self.app)
@@ -204,6 +205,7 @@ def _actor_ref(actor: str | UUID) -> str:
     return UUID(actor).hex
 
 
-def _fingerprint(command: Command) -> str:
-    payload = type(command).__name__ + ":" + command.model_dump_json()
+def _fingerprint(command: Command, actor: str) -> str:
+    """Same key, same actor, same command: only then is it a redelivery."""
+    payload = f"{actor}:{type(command).__name__}:{command.model_dump_json()}"
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -139,6 +139,7 @@ def land_of_key(key: str) -> str:
 
 
 GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def parse_date(value: object) -> object:
@@ -154,7 +155,9 @@ def parse_date(value: object) -> object:
             if match:
                 day, month, year = (int(part) for part in match.groups())
                 return date(year, month, day)
-            return date.fromisoformat(text)
+            if ISO_DATE.fullmatch(text):
+                return date.fromisoformat(text)
+            raise ValueError(text)
         except ValueError as error:
             raise ValueError("not a date: use 25.11.2026 or 2026-11-25") from error
     return value

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+import pytest
+
 from domain.commands import (
+    Command,
     FormTwinning,
+    GiveAdvice,
     InviteMember,
     JoinWithInvite,
     ProposeMeasure,
+    RecordExchange,
     RegisterRegion,
+    SetGoal,
     StartProgramme,
     StartTwinning,
 )
-from domain.service import RegioTwin
+from domain.errors import DomainError
+from domain.service import Outcome, RegioTwin
 
 SYSTEM = "system:test"
 
@@ -113,3 +123,128 @@ def measure(service: RegioTwin, actor: UUID, region: str = "09184", code: str = 
         ),
         actor=actor,
     ).aggregate_id
+
+
+# --- helpers to tell scenarios ------------------------------------------------------
+
+
+def act(service: RegioTwin, actor: str | UUID, command: type[Command], **fields: Any) -> Outcome:
+    """Parse user input into a command and carry it out for an actor."""
+    return service.handle(command.parse(**fields), actor=actor)
+
+
+def get(service: RegioTwin, aggregate_id: UUID) -> Any:
+    """The current state of an aggregate, as the store has it."""
+    return service.app.repository.get(aggregate_id)
+
+
+def recorded(service: RegioTwin) -> int:
+    """The highest notification id: it grows with every event recorded. (PostgreSQL skips
+    the numbers of rolled-back inserts, so after a race it is no count of events.)"""
+    return service.app.recorder.max_notification_id() or 0
+
+
+@contextmanager
+def refused(
+    service: RegioTwin, code: str, error: type[DomainError] = DomainError
+) -> Iterator[pytest.ExceptionInfo[DomainError]]:
+    """The command inside is refused with ``code`` and the store is left as it was."""
+    before = recorded(service)
+    with pytest.raises(error) as caught:
+        yield caught
+    assert caught.value.code == code, f"refused with {caught.value.code}, expected {code}"
+    assert recorded(service) == before, "a refused command recorded events"
+
+
+def marburg(service: RegioTwin) -> UUID:
+    """A third region, outside the München–Steinfurt twinning."""
+    return region(
+        service,
+        "06534",
+        "lk-marburg-biedenkopf",
+        "Landkreis Marburg-Biedenkopf",
+        "Landkreis",
+        "Hessen",
+    )
+
+
+def advice(
+    service: RegioTwin,
+    pair: Pair,
+    topic: str = "cycling",
+    *,
+    actor: UUID | None = None,
+    **fields: Any,
+) -> UUID:
+    """Steinfurt advises München (by default on cycling, which Steinfurt teaches)."""
+    return act(
+        service,
+        actor or pair.steinfurt_staff,
+        GiveAdvice,
+        twinning_id=pair.twinning_id,
+        topic=topic,
+        text="Start with a pilot corridor and count cyclists before and after.",
+        **fields,
+    ).aggregate_id
+
+
+def exchange(
+    service: RegioTwin,
+    pair: Pair,
+    held_on: str = "14.09.2016",
+    follow_ups: list[dict[str, Any]] | None = None,
+    actor: UUID | None = None,
+) -> Outcome:
+    return act(
+        service,
+        actor or pair.muenchen_staff,
+        RecordExchange,
+        twinning_id=pair.twinning_id,
+        kind="site_visit",
+        held_on=held_on,
+        place="Steinfurt",
+        participants=["Anna Huber", "Jan Brinkmann"],
+        topics=["cycling"],
+        summary="Visit of the Steinfurt cycling network and its counting stations.",
+        follow_ups=follow_ups or [],
+    )
+
+
+def goal(service: RegioTwin, actor: UUID, region: str = "09184") -> UUID:
+    return act(
+        service,
+        actor,
+        SetGoal,
+        region=region,
+        topic="energy_vision",
+        metric="Share of renewable electricity",
+        target_value="100",
+        unit="%",
+        target_year=2030,
+    ).aggregate_id
+
+
+def events(service: RegioTwin, after: int = 0) -> list[Any]:
+    """The domain events in the store, in the order they were recorded."""
+    return [
+        service.app.mapper.to_domain_event(notification)
+        for notification in service.app.recorder.select_notifications(
+            start=after + 1, limit=1_000_000
+        )
+    ]
+
+
+def meanwhile(
+    monkeypatch: pytest.MonkeyPatch, service: RegioTwin, *others: Callable[[], Any]
+) -> None:
+    """Race: after ``service`` has decided its next command, and before it saves, the
+    ``others`` act (one before each save attempt), as a second instance would."""
+    save = service.app.save
+    pending = list(others)
+
+    def save_after_the_others(*objects: Any, **kwargs: Any) -> Any:
+        if pending:
+            pending.pop(0)()
+        return save(*objects, **kwargs)
+
+    monkeypatch.setattr(service.app, "save", save_after_the_others)

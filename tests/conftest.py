@@ -8,12 +8,7 @@ import pytest
 
 from domain.clock import ManualClock
 from domain.service import RegioTwin
-from tests.stores import store_env
-
-STORES = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
+from tests.stores import STORES, store_env
 
 
 @pytest.fixture(params=STORES)

@@ -8,7 +8,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from domain.application import postgres_env, sqlite_env
+
+# Every domain test runs once per kind of store.
+STORES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
 
 POSTGRES_URL_VARIABLE = "REGIOTWIN_TEST_DATABASE_URL"
 

@@ -95,9 +95,10 @@ def enrol_admin(cmd: EnrolAdmin, uow: UnitOfWork, actor: Actor) -> Outcome:
 
 @handles(ChangeRole)
 def change_role(cmd: ChangeRole, uow: UnitOfWork, actor: Actor) -> Outcome:
-    member = uow.get(Member, cmd.member_id, cmd.expected_version)
+    member = uow.get(Member, cmd.member_id)
     actor.require_member_management(member.region_id, member.role)
     actor.require_member_management(member.region_id, cmd.role)
+    member = uow.get(Member, cmd.member_id, cmd.expected_version)  # rights first, then version
     member.change_role(cmd.role)
     return Outcome.of(member, role=str(member.role))
 
@@ -113,7 +114,8 @@ def choose_language(cmd: ChooseLanguage, uow: UnitOfWork, actor: Actor) -> Outco
 
 @handles(RemoveMember)
 def remove_member(cmd: RemoveMember, uow: UnitOfWork, actor: Actor) -> Outcome:
-    member = uow.get(Member, cmd.member_id, cmd.expected_version)
+    member = uow.get(Member, cmd.member_id)
     actor.require_member_management(member.region_id, member.role)
+    member = uow.get(Member, cmd.member_id, cmd.expected_version)  # rights first, then version
     member.remove(cmd.reason)
     return Outcome.of(member)
