@@ -38,7 +38,6 @@ from domain.values import (
     Topic,
 )
 
-
 # Bidirectional overrides and isolates can make a text read differently than it is stored.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
