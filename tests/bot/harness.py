@@ -132,9 +132,7 @@ class BotHarness:
         return [reply for reply in replies if reply is not None]
 
     def message_update(self, person: Person, text: str, chat: Chat | None = None) -> Update:
-        return Update(
-            update_id=next(self._update_ids), message=self._message(person, text, chat)
-        )
+        return Update(update_id=next(self._update_ids), message=self._message(person, text, chat))
 
     async def send(self, person: Person, text: str, chat: Chat | None = None) -> list[Reply]:
         return await self.feed(self.message_update(person, text, chat))

@@ -23,7 +23,8 @@ async def test_a_stranger_gets_a_polite_explanation_without_any_data(world: BotW
     builders.muenchen_and_steinfurt(world.service)
     [reply] = await world.send(STRANGER, "/start")
     assert "Einladung" in reply.text
-    assert "München" not in reply.text and "Steinfurt" not in reply.text
+    assert "München" not in reply.text
+    assert "Steinfurt" not in reply.text
 
 
 async def test_an_admin_named_in_the_settings_is_enrolled_on_start(world: BotWorld):
@@ -115,4 +116,5 @@ async def test_an_unexpected_failure_is_an_apology_with_a_reference(world: BotWo
     monkeypatch.setattr(world.service, "handle", broken)
     [reply] = await world.send(ADMIN, "/invite 09184 staff")
     assert "reference" in reply.text
-    assert "disk on fire" not in reply.text and "Traceback" not in reply.text
+    assert "disk on fire" not in reply.text
+    assert "Traceback" not in reply.text
