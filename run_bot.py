@@ -68,6 +68,22 @@ def demo(
         play_demo(Path(folder), console)
 
 
+@cli.command()
+def rebuild() -> None:
+    """Rebuild every read model from zero (stop the bot first)."""
+    from projections.cli import rebuild as rebuild_read_models
+
+    rebuild_read_models(Settings(), console)
+
+
+@cli.command()
+def health() -> None:
+    """Each projection's position against the head of the log, and any failure."""
+    from projections.cli import health as show_health
+
+    show_health(Settings(), console)
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cli()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot
@@ -19,6 +20,7 @@ from bot.handled_updates import HandledUpdates
 from bot.i18n import build_i18n
 from domain.clock import SystemClock
 from domain.service import RegioTwin
+from projections.host import ProjectionHost
 from settings import Settings
 
 log = logging.getLogger("regiotwin.bot")
@@ -56,6 +58,8 @@ async def run_polling(settings: Settings) -> None:
     gateway = DomainGateway(service)
     handled = await HandledUpdates.open(settings.data_dir / "bot_state.sqlite")
     bot = build_bot(settings)
+    projections = ProjectionHost.from_settings(settings)
+    projections.start()
     try:
         dispatcher = build_dispatcher(
             BotServices(
@@ -70,6 +74,7 @@ async def run_polling(settings: Settings) -> None:
         log.info("polling as @%s", me.username)
         await dispatcher.start_polling(bot, handle_signals=True)
     finally:
+        await asyncio.to_thread(projections.stop)
         await bot.session.close()
         await handled.close()
         gateway.close()
