@@ -13,7 +13,18 @@ from bot.gateway import DomainGateway
 from bot.handled_updates import HandledUpdates
 from bot.i18n import MemberLanguageMiddleware, build_i18n
 from bot.middlewares import MemberMiddleware, UpdateIdempotencyMiddleware
-from bot.routers import fallback, onboarding
+from bot.read_models import ReadModels
+from bot.routers import (
+    advice,
+    exchanges,
+    fallback,
+    goals,
+    measures,
+    members,
+    onboarding,
+    status,
+    timeline,
+)
 from domain.clock import Clock
 
 
@@ -23,10 +34,16 @@ class BotServices:
     handled_updates: HandledUpdates
     clock: Clock
     admins: frozenset[int]
+    read_models: ReadModels
 
 
 def build_dispatcher(services: BotServices, storage: BaseStorage | None = None) -> Dispatcher:
-    dispatcher = Dispatcher(storage=storage or MemoryStorage(), admins=services.admins)
+    dispatcher = Dispatcher(
+        storage=storage or MemoryStorage(),
+        admins=services.admins,
+        read_models=services.read_models,
+        clock=services.clock,
+    )
     # Per update, outermost first: idempotency, then who is acting.
     dispatcher.update.outer_middleware(
         UpdateIdempotencyMiddleware(services.handled_updates, services.clock)
@@ -37,5 +54,15 @@ def build_dispatcher(services: BotServices, storage: BaseStorage | None = None) 
     errors = ErrorReplyMiddleware()
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(errors)
-    dispatcher.include_routers(onboarding.build(), fallback.build())
+    dispatcher.include_routers(
+        onboarding.build(),  # first: /cancel and /start work in every dialog state
+        status.build(),
+        measures.build(),
+        goals.build(),
+        timeline.build(),
+        exchanges.build(),
+        advice.build(),
+        members.build(),
+        fallback.build(),  # last: whatever nobody took still gets an answer
+    )
     return dispatcher

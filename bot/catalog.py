@@ -54,8 +54,79 @@ START = command(
     "start", "/start", N_("explains the bot; /start CODE joins with an invite"), EVERYONE
 )
 HELP = command("help", "/help", N_("what you can do here"), EVERYONE, ("hilfe",))
-CANCEL = command("cancel", "/cancel", N_("stops the current dialog"), EVERYONE, ("abbrechen",))
 LANG = command("lang", "/lang de|en", N_("chooses your language"), MEMBERS, ("sprache",))
+STATUS = command("status", "/status [TWINNING]", N_("where a twinning stands"), MEMBERS, ("stand",))
+PROGRAMME = command(
+    "programme", "/programme", N_("all twinnings, ranked by progress"), MEMBERS, ("programm",)
+)
+MEASURES = command(
+    "measures",
+    "/measures [REGION] [TOPIC] [STATUS] [TEXT]",
+    N_("the measure catalogue, filtered and searchable"),
+    MEMBERS,
+    ("massnahmen",),
+)
+MEASURE = command("measure", "/measure CODE", N_("one measure in full"), MEMBERS, ("massnahme",))
+NEW_MEASURE = command(
+    "newmeasure",
+    "/newmeasure",
+    N_("proposes a new measure (guided)"),
+    RECORDERS,
+    ("neuemassnahme",),
+)
+SET_STATUS = command(
+    "setstatus",
+    "/setstatus CODE STATUS [NOTE]",
+    N_("moves a measure on (planned, in_progress, implemented, discontinued)"),
+    RECORDERS,
+    ("setzestatus",),
+)
+PROGRESS = command(
+    "progress",
+    "/progress CODE PERCENT [NOTE]",
+    N_("reports a measure's progress"),
+    RECORDERS,
+    ("fortschritt",),
+)
+GOALS = command(
+    "goals", "/goals [REGION]", N_("the goals of the energy vision"), MEMBERS, ("ziele",)
+)
+GOAL = command("goal", "/goal", N_("sets or revises a goal (guided)"), RECORDERS, ("ziel",))
+EXCHANGE = command(
+    "exchange",
+    "/exchange",
+    N_("records an exchange with the partner (guided)"),
+    RECORDERS,
+    ("austausch",),
+)
+FOLLOW_UPS = command(
+    "followups", "/followups", N_("open follow-ups, overdue first"), MEMBERS, ("aufgaben",)
+)
+DONE = command("done", "/done FOLLOW-UP", N_("marks a follow-up as done"), RECORDERS, ("erledigt",))
+ASK_ADVICE = command(
+    "askadvice",
+    "/askadvice",
+    N_("asks the partner for advice (learning side)"),
+    RECORDERS,
+    ("ratfragen",),
+)
+ADVISE = command(
+    "advise",
+    "/advise",
+    N_("gives advice to the partner (teaching side)"),
+    RECORDERS,
+    ("raten",),
+)
+ADVICE = command(
+    "advice", "/advice", N_("open advice: acknowledge, adopt or decline"), MEMBERS, ("rat",)
+)
+TIMELINE = command(
+    "timeline",
+    "/timeline [CODE|TWINNING]",
+    N_("what happened, newest first"),
+    MEMBERS,
+    ("verlauf",),
+)
 INVITE = command(
     "invite",
     "/invite REGION|office ROLE",
@@ -63,3 +134,11 @@ INVITE = command(
     MANAGERS,
     ("einladen",),
 )
+MEMBERS_LIST = command(
+    "members", "/members [REGION]", N_("the members you manage"), MANAGERS, ("mitglieder",)
+)
+ROLE = command("role", "/role MEMBER ROLE", N_("changes a member's role"), MANAGERS, ("rolle",))
+REMOVE = command(
+    "remove", "/remove MEMBER REASON", N_("removes a member"), MANAGERS, ("entfernen",)
+)
+CANCEL = command("cancel", "/cancel", N_("stops the current dialog"), EVERYONE, ("abbrechen",))

@@ -20,10 +20,16 @@ class DomainGateway:
     def __init__(self, service: RegioTwin) -> None:
         self.service = service
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regiotwin-domain")
+        self.last_position = 0
+        """The newest log position this process wrote: reads wait for the read models to
+        reach it, so a member always sees what they just recorded."""
 
     async def handle(self, command: Command, *, actor: UUID | str, command_id: str) -> Outcome:
         call = partial(self.service.handle, command, actor=actor, command_id=command_id)
-        return await asyncio.get_running_loop().run_in_executor(self._worker, call)
+        outcome = await asyncio.get_running_loop().run_in_executor(self._worker, call)
+        if outcome.position is not None:
+            self.last_position = max(self.last_position, outcome.position)
+        return outcome
 
     async def member_profile(self, telegram_user_id: int) -> MemberProfile | None:
         call = partial(self.service.member_profile, telegram_user_id)

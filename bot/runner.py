@@ -18,6 +18,7 @@ from bot.app import BotServices, build_dispatcher
 from bot.gateway import DomainGateway
 from bot.handled_updates import HandledUpdates
 from bot.i18n import build_i18n
+from bot.read_models import ReadModels
 from domain.clock import SystemClock
 from domain.service import RegioTwin
 from projections.host import ProjectionHost
@@ -67,6 +68,7 @@ async def run_polling(settings: Settings) -> None:
                 handled_updates=handled,
                 clock=clock,
                 admins=frozenset(settings.admins),
+                read_models=ReadModels(settings.read_model_path, projections, gateway),
             )
         )
         await publish_commands(bot)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -48,6 +48,8 @@ class Outcome:
     details: dict[str, str] = field(default_factory=dict)
     secret: str | None = None
     replayed: bool = False
+    position: int | None = None
+    """Where the command's last event landed in the log (None when replayed)."""
 
     @classmethod
     def of(cls, aggregate: Any, **details: str) -> Outcome:
@@ -141,13 +143,13 @@ class RegioTwin:
                     outcome=outcome.for_receipt(),
                 )
             try:
-                self.app.save(*uow.pending(), receipt)
+                recordings = self.app.save(*uow.pending(), receipt)
             except IntegrityError:
                 # Someone else wrote first: the same command (its receipt exists now)
                 # or another edit of one of our aggregates. Decide again on fresh state;
                 # an edit that carries the version the user saw now meets a Conflict.
                 continue
-            return outcome
+            return replace(outcome, position=recordings[-1].notification.id)
         raise DomainError("store.busy")
 
     def _receipt(self, command_id: str, fingerprint: str) -> Outcome | None:

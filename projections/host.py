@@ -133,8 +133,11 @@ class ProjectionHost:
 
     def wait_until_current(self, timeout: float = 5.0, *, poll: float = 0.005) -> bool:
         """Wait until every projection that is not stopped has reached the log's head."""
+        return self.wait_until(self.head(), timeout, poll=poll)
+
+    def wait_until(self, target: int, timeout: float = 5.0, *, poll: float = 0.005) -> bool:
+        """Wait until every projection that is not stopped has applied ``target``."""
         deadline = time.monotonic() + timeout
-        target = self.head()
         while time.monotonic() < deadline:
             if self._ready.is_set():
                 failed = {f.name for f in self._followed if f.failed_at is not None}

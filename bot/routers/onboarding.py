@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from aiogram import Bot, Router
-from aiogram.filters import CommandObject
+from aiogram.filters import CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -194,8 +195,17 @@ async def invite(
     )
 
 
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("There is no dialog to cancel."))
+        return
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was recorded."))
+
+
 def build() -> Router:
     router = Router(name="onboarding")
+    router.message.register(cancel, catalog.CANCEL.filter, StateFilter("*"))
     router.message.register(start, catalog.START.filter)
     router.message.register(help_, catalog.HELP.filter)
     router.message.register(lang, catalog.LANG.filter)
