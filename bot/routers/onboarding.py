@@ -10,12 +10,12 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import catalog
+from bot.acting import require_member
 from bot.callbacks import LanguageChoice
 from bot.gateway import DomainGateway
 from bot.labels import role_label
 from bot.rendering import esc
 from domain.commands import ChooseLanguage, EnrolAdmin, InviteMember, JoinWithInvite
-from domain.errors import NotAllowed
 from domain.service import MemberProfile
 from domain.values import Language, Role
 
@@ -83,12 +83,6 @@ async def help_(message: Message, member: MemberProfile | None) -> None:
     await message.answer("\n".join(lines))
 
 
-def _member(member: MemberProfile | None) -> MemberProfile:
-    if member is None:
-        raise NotAllowed("auth.unknown_member")
-    return member
-
-
 def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -127,7 +121,7 @@ async def lang(
     gateway: DomainGateway,
     command_id: str,
 ) -> None:
-    acting = _member(member)
+    acting = require_member(member)
     choice = (command.args or "").strip().lower()
     if choice not in {language.value for language in Language}:
         await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
@@ -142,7 +136,7 @@ async def lang_button(
     gateway: DomainGateway,
     command_id: str,
 ) -> None:
-    acting = _member(member)
+    acting = require_member(member)
     if callback_data.language not in {language.value for language in Language}:
         await query.answer()
         return
@@ -160,7 +154,7 @@ async def invite(
     command_id: str,
     bot: Bot,
 ) -> None:
-    acting = _member(member)
+    acting = require_member(member)
     parts = (command.args or "").split()
     if len(parts) != 2:
         await message.answer(
