@@ -21,6 +21,7 @@ from bot.routers import (
     goals,
     measures,
     members,
+    notifications,
     onboarding,
     status,
     timeline,
@@ -63,6 +64,7 @@ def build_dispatcher(services: BotServices, storage: BaseStorage | None = None) 
         exchanges.build(),
         advice.build(),
         members.build(),
+        notifications.build(),
         fallback.build(),  # last: whatever nobody took still gets an answer
     )
     return dispatcher

@@ -141,4 +141,25 @@ ROLE = command("role", "/role MEMBER ROLE", N_("changes a member's role"), MANAG
 REMOVE = command(
     "remove", "/remove MEMBER REASON", N_("removes a member"), MANAGERS, ("entfernen",)
 )
+SUBSCRIBE = command(
+    "subscribe",
+    "/subscribe [KIND] [TWINNING]",
+    N_("chooses which notifications you receive"),
+    MEMBERS,
+    ("abonnieren",),
+)
+MUTE = command(
+    "mute",
+    "/mute KIND|all [until DATE]",
+    N_("mutes notifications (all: a holiday until a date)"),
+    MEMBERS,
+    ("stumm",),
+)
+DIGEST = command(
+    "digest",
+    "/digest daily|weekly|off",
+    N_("one summary instead of single messages"),
+    MEMBERS,
+    ("zusammenfassung",),
+)
 CANCEL = command("cancel", "/cancel", N_("stops the current dialog"), EVERYONE, ("abbrechen",))
