@@ -16,6 +16,7 @@ from bot.middlewares import MemberMiddleware, UpdateIdempotencyMiddleware
 from bot.read_models import ReadModels
 from bot.routers import (
     advice,
+    audit,
     exchanges,
     fallback,
     goals,
@@ -65,6 +66,7 @@ def build_dispatcher(services: BotServices, storage: BaseStorage | None = None) 
         advice.build(),
         members.build(),
         notifications.build(),
+        audit.build(),
         fallback.build(),  # last: whatever nobody took still gets an answer
     )
     return dispatcher

@@ -162,4 +162,24 @@ DIGEST = command(
     MEMBERS,
     ("zusammenfassung",),
 )
+AUDITORS: frozenset[Role | None] = frozenset({Role.AUDITOR, Role.COORDINATOR, Role.ADMIN})
+HISTORY = command(
+    "history",
+    "/history CODE|TWINNING|MEMBER",
+    N_("every change with who and when"),
+    AUDITORS,
+    ("historie",),
+)
+AS_OF = command(
+    "asof",
+    "/asof DATE [status|measures|twinning]",
+    N_("the status as it was known on a date"),
+    AUDITORS,
+    ("stichtag",),
+)
+EXPORT = command("export", "/export", N_("the complete log and tables as files"), AUDITORS)
+VERIFY = command("verify", "/verify", N_("proves the log was not altered"), AUDITORS, ("pruefen",))
+CHART = command(
+    "chart", "/chart [REGION]", N_("the implementation rate as a chart"), MEMBERS, ("grafik",)
+)
 CANCEL = command("cancel", "/cancel", N_("stops the current dialog"), EVERYONE, ("abbrechen",))
