@@ -11,6 +11,7 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
+from bot.labels import value_label
 from bot.rendering import esc
 from domain.errors import Conflict, DomainError, InvalidCommand
 
@@ -36,6 +37,7 @@ MESSAGES: dict[str, str] = {
     "auth.role_reserved_to_admins": N_("Only admins hand out the role {role}."),
     "auth.system_only": N_("Only the system does this."),
     "auth.unknown_member": N_("You are not a member of RegioTwin."),
+    "checkpoint.exists": N_("The chain head at this position is recorded already."),
     "command.id_reused": N_("This request was already used for something else."),
     "command.invalid": N_("That input is not valid: {problems}"),
     "conflict.stale_version": N_(
@@ -66,6 +68,15 @@ MESSAGES: dict[str, str] = {
     "member.not_joined": N_("This member has not joined yet."),
     "member.removed": N_("This member was removed."),
     "member.role_unchanged": N_("The member already has the role {role}."),
+    "notifications.already_muted": N_("This is muted already."),
+    "notifications.digest_time_unchanged": N_("Your digests come at {at} already."),
+    "notifications.digest_unchanged": N_("Your digest is set that way already."),
+    "notifications.holiday_in_past": N_("The last day of a holiday cannot lie in the past."),
+    "notifications.holiday_unchanged": N_("Your holiday ends on that day already."),
+    "notifications.name_the_kind": N_("Please name the kind of notification."),
+    "notifications.no_holiday": N_("You are not on holiday."),
+    "notifications.not_muted": N_("This is not muted."),
+    "notifications.nothing_muted": N_("Nothing is muted: you receive every notification."),
     "programme.ends_before_start": N_("A programme must end after it starts."),
     "programme.exists": N_("The programme {code} exists already."),
     "programme.not_found": N_("There is no such programme."),
@@ -94,7 +105,9 @@ def render_error(error: DomainError) -> str:
     template = MESSAGES.get(error.code)
     if template is None:
         return _(FALLBACK).format(code=esc(error.code))
-    params: dict[str, Any] = {key: esc(value) for key, value in error.params.items()}
+    params: dict[str, Any] = {
+        key: esc(value_label(error.code, key, value)) for key, value in error.params.items()
+    }
     if isinstance(error, InvalidCommand):
         params["problems"] = esc(", ".join(field for field, _rule in error.problems))
     if isinstance(error, Conflict):

@@ -5,7 +5,15 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
-from domain.values import ExchangeKind, MeasureStatus, Role, Topic
+from domain.values import (
+    AdviceStatus,
+    ExchangeKind,
+    GoalStatus,
+    MeasureStatus,
+    Role,
+    Topic,
+    TwinningStatus,
+)
 
 ROLES = {
     Role.STAFF: N_("staff"),
@@ -19,6 +27,23 @@ MEASURE_STATUSES = {
     MeasureStatus.IN_PROGRESS: N_("in progress"),
     MeasureStatus.IMPLEMENTED: N_("implemented"),
     MeasureStatus.DISCONTINUED: N_("discontinued"),
+}
+GOAL_STATUSES = {
+    GoalStatus.ACTIVE: N_("active"),
+    GoalStatus.ACHIEVED: N_("achieved"),
+    GoalStatus.DROPPED: N_("dropped"),
+}
+TWINNING_STATUSES = {
+    TwinningStatus.FORMED: N_("formed"),
+    TwinningStatus.RUNNING: N_("running"),
+    TwinningStatus.COMPLETED: N_("completed"),
+    TwinningStatus.CANCELLED: N_("cancelled"),
+}
+ADVICE_STATUSES = {
+    AdviceStatus.GIVEN: N_("given"),
+    AdviceStatus.ACKNOWLEDGED: N_("acknowledged"),
+    AdviceStatus.ADOPTED: N_("adopted"),
+    AdviceStatus.DECLINED: N_("declined"),
 }
 TOPICS = {
     Topic.ENERGY_VISION: N_("energy vision (goals and structures)"),
@@ -55,3 +80,28 @@ def topic_label(topic: str) -> str:
 
 def exchange_kind_label(kind: str) -> str:
     return _(EXCHANGE_KINDS[ExchangeKind(kind)])
+
+
+# Error parameters name values of these kinds; each code's parameters belong to one domain.
+_VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "measure.": {
+        "status": MEASURE_STATUSES,
+        "from_status": MEASURE_STATUSES,
+        "to_status": MEASURE_STATUSES,
+    },
+    "goal.": {"status": GOAL_STATUSES},
+    "twinning.": {"status": TWINNING_STATUSES, "topic": TOPICS},
+    "advice.": {"status": ADVICE_STATUSES, "topic": TOPICS},
+    "auth.": {"role": ROLES},
+    "member.": {"role": ROLES},
+}
+
+
+def value_label(code: str, param: str, value: object) -> str:
+    """The localized word for a value named in an error's parameters, else the value."""
+    for prefix, tables in _VALUE_LABELS.items():
+        if code.startswith(prefix) and param in tables:
+            label = tables[param].get(str(value))  # type: ignore[call-overload]
+            if label is not None:
+                return _(label)
+    return str(value)

@@ -16,7 +16,7 @@ HANDLERS = EventHandlers()
 
 class Directory(ReadModelProjection):
     name = "directory"
-    schema_version = 1
+    schema_version = 2
     handlers = HANDLERS
     schema = """
     CREATE TABLE programmes (
@@ -46,6 +46,7 @@ class Directory(ReadModelProjection):
         name TEXT,
         status TEXT NOT NULL,
         invited_at TEXT NOT NULL,
+        invite_expires_at TEXT NOT NULL,
         joined_at TEXT,
         removed_at TEXT
     );
@@ -90,13 +91,14 @@ def _region_registered(db: sqlite3.Cursor, event: Any, position: int) -> None:
 @HANDLERS.on(Member.Invited)
 def _member_invited(db: sqlite3.Cursor, event: Any, position: int) -> None:
     db.execute(
-        "INSERT INTO members (member_id, region_id, role, status, invited_at) "
-        "VALUES (?, ?, ?, 'invited', ?)",
+        "INSERT INTO members (member_id, region_id, role, status, invited_at, invite_expires_at) "
+        "VALUES (?, ?, ?, 'invited', ?, ?)",
         (
             uid(event.originator_id),
             uid(event.region_id),
             text(event.role),
             instant(event.timestamp),
+            instant(event.invite_expires_at),
         ),
     )
 

@@ -257,3 +257,197 @@ class AuditEntry:
     version: int
     event_type: str
     command_id: str
+
+
+# --- bot: measures/goals (lookups for the bot's status, measure, goal, timeline screens) ---
+
+
+@dataclass(frozen=True)
+class ProgrammeRef:
+    programme_id: UUID
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TwinningRef:
+    """A twinning with its partners' names, to list, choose and resolve twinnings."""
+
+    twinning_id: UUID
+    programme_id: UUID
+    first: RegionRef
+    second: RegionRef
+    status: str
+    starts_on: date
+    ends_on: date
+
+    def includes(self, region_id: UUID | None) -> bool:
+        return region_id in (self.first.region_id, self.second.region_id)
+
+    def partner_of(self, region_id: UUID | None) -> RegionRef | None:
+        if region_id == self.first.region_id:
+            return self.second
+        if region_id == self.second.region_id:
+            return self.first
+        return None
+
+
+@dataclass(frozen=True)
+class AdviceNote:
+    """Advice that concerns a measure, with its text (from the timeline's record of it)."""
+
+    advice_id: UUID
+    from_region: RegionRef
+    topic: str
+    text: str
+    given_at: datetime
+    status: str
+    origin: bool
+    """True: the measure came from this advice (proposed from it or adopted into it);
+    False: advice given on the measure."""
+
+
+@dataclass(frozen=True)
+class MeasureDetail:
+    measure: MeasureSummary
+    advice: tuple[AdviceNote, ...]
+
+
+@dataclass(frozen=True)
+class RegionGoal:
+    region: RegionRef
+    goal: GoalSummary
+
+    @property
+    def version(self) -> int:
+        """The goal aggregate's version: one event per target (Set, each Revised), and one
+        more once achieved or dropped. Passed as ``expected_version`` with a revision."""
+        return len(self.goal.targets) + (0 if self.goal.status == "active" else 1)
+
+
+# --- bot: exchanges/advice/members (helper B: twinnings of a region, follow-ups, advice,
+# questions, members) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionTwinning:
+    """A twinning as one of its partners sees it: both regions and each topic's direction."""
+
+    twinning_id: UUID
+    first: RegionRef
+    second: RegionRef
+    status: str
+    starts_on: date
+    ends_on: date
+    topics: tuple[TopicDirection, ...]
+
+    @property
+    def regions(self) -> tuple[RegionRef, RegionRef]:
+        return (self.first, self.second)
+
+    def includes(self, region_id: UUID | None) -> bool:
+        return region_id in (self.first.region_id, self.second.region_id)
+
+    def partner_of(self, region_id: UUID) -> RegionRef:
+        return self.second if region_id == self.first.region_id else self.first
+
+    def region(self, region_id: UUID) -> RegionRef:
+        return self.first if region_id == self.first.region_id else self.second
+
+    def teacher_of(self, topic: str) -> UUID | None:
+        return next(t.teaching_region_id for t in self.topics if t.topic == topic)
+
+    def has_topic(self, topic: str) -> bool:
+        return any(t.topic == topic for t in self.topics)
+
+
+@dataclass(frozen=True)
+class ListedFollowUp:
+    code: str
+    """``3fa2-1``: the shortest unique prefix of the exchange id, and the number."""
+    exchange_id: UUID
+    number: int
+    twinning_id: UUID
+    text: str
+    owner_region: RegionRef | None
+    owner_member_name: str | None
+    due_on: date
+    done: bool
+    overdue: bool
+    exchange_kind: str
+    exchange_held_on: date
+
+
+@dataclass(frozen=True)
+class FollowUpList:
+    page: Page[ListedFollowUp]
+    overdue: int
+    """Overdue among all open follow-ups listed (every page)."""
+
+
+@dataclass(frozen=True)
+class MeasureRef:
+    measure_id: UUID
+    code: str
+    title: str
+    topic: str
+    status: str
+    version: int
+
+
+@dataclass(frozen=True)
+class AdviceItem:
+    advice_id: UUID
+    twinning_id: UUID
+    from_region: RegionRef
+    to_region: RegionRef
+    topic: str
+    text: str
+    measure: MeasureRef | None
+    request_id: UUID | None
+    question: str | None
+    """The question this advice answers, if any."""
+    status: str
+    adopted_measure: MeasureRef | None
+    decline_reason: str | None
+    given_at: datetime
+    given_by: str | None
+    version: int
+    """The advice's version, to pass as ``expected_version``."""
+    last_event: str | None
+    last_actor_name: str | None
+    last_at: datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("given", "acknowledged")
+
+
+@dataclass(frozen=True)
+class QuestionItem:
+    request_id: UUID
+    twinning_id: UUID
+    from_region: RegionRef
+    to_region: RegionRef
+    topic: str
+    question: str
+    measure: MeasureRef | None
+    requested_at: datetime
+    asked_by: str | None
+    answers: int
+
+
+@dataclass(frozen=True)
+class MemberItem:
+    member_id: UUID
+    handle: str
+    """The shortest unique prefix of the member id, at least 6 hex digits."""
+    region_id: UUID | None
+    name: str | None
+    role: str
+    status: str
+    """invited, active or removed"""
+    invited_at: datetime
+    invite_expires_at: datetime
+    joined_at: datetime | None
+    version: int

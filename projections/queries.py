@@ -588,3 +588,631 @@ async def audit_events(
         for r in rows
     )
     return Page(items, page, per_page, total)
+
+
+# --- bot: measures/goals (lookups for the bot's status, measure, goal, timeline screens) ---
+
+from projections.models import (  # noqa: E402  (kept with the bot's queries)
+    AdviceNote,
+    MeasureDetail,
+    ProgrammeRef,
+    RegionGoal,
+    TwinningRef,
+)
+
+TWINNING_STATUS_ORDER = {"running": 0, "formed": 1}
+
+
+async def programmes(db: aiosqlite.Connection) -> tuple[ProgrammeRef, ...]:
+    """Every programme, oldest first."""
+    rows = await _all(db, "SELECT * FROM programmes ORDER BY starts_on, code")
+    return tuple(ProgrammeRef(UUID(r["programme_id"]), r["code"], r["name"]) for r in rows)
+
+
+async def find_region(db: aiosqlite.Connection, ref: UUID | str) -> RegionRef | None:
+    """A region by id, official key or slug (any case); None if there is none."""
+    if isinstance(ref, UUID):
+        row = await _one(db, "SELECT * FROM regions WHERE region_id = ?", (ref.hex,))
+    else:
+        text_ref = ref.strip()
+        row = await _one(
+            db,
+            "SELECT * FROM regions WHERE region_id = ? OR key = ? OR slug = ?",
+            (text_ref.replace("-", "").lower(), text_ref, text_ref.lower()),
+        )
+    if row is None:
+        return None
+    return RegionRef(UUID(row["region_id"]), row["name"], row["key"], row["slug"])
+
+
+async def _twinning_ref(db: aiosqlite.Connection, row: Any) -> TwinningRef:
+    return TwinningRef(
+        twinning_id=UUID(row["twinning_id"]),
+        programme_id=UUID(row["programme_id"]),
+        first=await region_ref(db, row["first_region_id"]),
+        second=await region_ref(db, row["second_region_id"]),
+        status=row["status"],
+        starts_on=date.fromisoformat(row["starts_on"]),
+        ends_on=date.fromisoformat(row["ends_on"]),
+    )
+
+
+async def twinnings(
+    db: aiosqlite.Connection,
+    *,
+    region_id: UUID | str | None = None,
+    programme_id: UUID | str | None = None,
+) -> tuple[TwinningRef, ...]:
+    """Twinnings (of a region, of a programme, or all): running first, then formed, then
+    the closed ones; newest start first; then by the partners' names."""
+    where, params = ["1"], []
+    if region_id is not None:
+        where.append("(first_region_id = ? OR second_region_id = ?)")
+        params += [_id(region_id), _id(region_id)]
+    if programme_id is not None:
+        where.append("programme_id = ?")
+        params.append(_id(programme_id))
+    rows = await _all(db, f"SELECT * FROM twinnings WHERE {' AND '.join(where)}", params)
+    refs = [await _twinning_ref(db, row) for row in rows]
+    refs.sort(
+        key=lambda t: (
+            TWINNING_STATUS_ORDER.get(t.status, 2),
+            -t.starts_on.toordinal(),
+            t.first.name,
+            t.second.name,
+            t.twinning_id.hex,
+        )
+    )
+    return tuple(refs)
+
+
+async def twinning_ref(db: aiosqlite.Connection, twinning_id: UUID | str) -> TwinningRef | None:
+    row = await _one(db, "SELECT * FROM twinnings WHERE twinning_id = ?", (_id(twinning_id),))
+    return None if row is None else await _twinning_ref(db, row)
+
+
+async def twinning_progress(
+    db: aiosqlite.Connection, twinning_id: UUID | str, today: date
+) -> tuple[RegionProgress, ...]:
+    """The learning region's implementation rate at the twinning's start and as of the end
+    of ``today`` (both partners of a mutual pair), as in the programme overview."""
+    tid = _id(twinning_id)
+    row = await _one(db, "SELECT * FROM twinnings WHERE twinning_id = ?", (tid,))
+    if row is None:
+        raise NotFound(f"twinning {tid}")
+    topics = [
+        (r["topic"], r["teaching_region_id"])
+        for r in await _all(db, "SELECT * FROM twinning_topics WHERE twinning_id = ?", (tid,))
+    ]
+    started = start_of(date.fromisoformat(row["starts_on"]))
+    tomorrow = start_of(today + timedelta(days=1))
+    return tuple(
+        [
+            RegionProgress(
+                await region_ref(db, side),
+                await rate_before(db, side, started),
+                await rate_before(db, side, tomorrow),
+            )
+            for side in learning_sides(row["first_region_id"], row["second_region_id"], topics)
+        ]
+    )
+
+
+async def _measure_summary(db: aiosqlite.Connection, r: Any) -> MeasureSummary:
+    return MeasureSummary(
+        measure_id=UUID(r["measure_id"]),
+        region=await region_ref(db, r["region_id"]),
+        code=r["code"],
+        title=r["title"],
+        topic=r["topic"],
+        responsible=r["responsible"],
+        status=r["status"],
+        progress=r["progress"],
+        due_on=_day(r["due_on"]),
+        expected_co2_t_per_year=(
+            None if r["expected_co2_t_per_year"] is None else Decimal(r["expected_co2_t_per_year"])
+        ),
+        description=r["description"],
+        version=r["version"],
+        changed_at=_moment(r["changed_at"]),
+    )
+
+
+async def measures_by_code(db: aiosqlite.Connection, code: str) -> tuple[MeasureSummary, ...]:
+    """Every region's measure with this code (codes are unique per region only)."""
+    rows = await _all(
+        db,
+        "SELECT * FROM catalogue_measures WHERE code = ? ORDER BY region_id",
+        (code.strip().upper(),),
+    )
+    return tuple([await _measure_summary(db, r) for r in rows])
+
+
+async def measure_detail(db: aiosqlite.Connection, measure_id: UUID | str) -> MeasureDetail | None:
+    """One measure with the advice it came from and the advice given on it."""
+    mid = _id(measure_id)
+    row = await _one(db, "SELECT * FROM catalogue_measures WHERE measure_id = ?", (mid,))
+    if row is None:
+        return None
+    advice_rows = await _all(
+        db,
+        "SELECT a.*, e.details AS given FROM advice a "
+        "LEFT JOIN timeline_entries e ON e.aggregate_id = a.advice_id AND e.version = 1 "
+        "WHERE a.advice_id = ? OR a.adopted_measure_id = ? OR a.measure_id = ? "
+        "ORDER BY a.given_at, a.advice_id",
+        (row["advice_id"], mid, mid),
+    )
+    notes = []
+    for a in advice_rows:
+        given = json.loads(a["given"]) if a["given"] else {}
+        notes.append(
+            AdviceNote(
+                advice_id=UUID(a["advice_id"]),
+                from_region=await region_ref(db, a["from_region_id"]),
+                topic=a["topic"],
+                text=str(given.get("text", "")),
+                given_at=_moment(a["given_at"]),
+                status=a["status"],
+                origin=a["advice_id"] == row["advice_id"] or a["adopted_measure_id"] == mid,
+            )
+        )
+    return MeasureDetail(await _measure_summary(db, row), tuple(notes))
+
+
+async def measure_codes(
+    db: aiosqlite.Connection, measure_ids: Iterable[UUID | str]
+) -> dict[UUID, str]:
+    """The codes of measures by id (those the catalogue knows)."""
+    wanted = sorted({_id(measure_id) for measure_id in measure_ids})
+    if not wanted:
+        return {}
+    marks = ", ".join("?" for _ in wanted)
+    rows = await _all(
+        db,
+        f"SELECT measure_id, code FROM catalogue_measures WHERE measure_id IN ({marks})",
+        wanted,
+    )
+    return {UUID(r["measure_id"]): r["code"] for r in rows}
+
+
+async def region_goals(db: aiosqlite.Connection, region_id: UUID | str) -> tuple[GoalSummary, ...]:
+    """A region's goals by topic and metric, each with every target it had."""
+    return await _goals(db, _id(region_id))
+
+
+async def goal_of(db: aiosqlite.Connection, goal_id: UUID | str) -> RegionGoal | None:
+    row = await _one(db, "SELECT region_id FROM goals WHERE goal_id = ?", (_id(goal_id),))
+    if row is None:
+        return None
+    goals = await _goals(db, row["region_id"])
+    goal = next(goal for goal in goals if goal.goal_id.hex == _id(goal_id))
+    return RegionGoal(await region_ref(db, row["region_id"]), goal)
+
+
+async def member_names(db: aiosqlite.Connection, actors: Iterable[str | UUID]) -> dict[str, str]:
+    """Names of members by id (hex); system actors and unknown ids are left out."""
+    wanted = sorted(
+        {
+            actor.hex if isinstance(actor, UUID) else actor
+            for actor in actors
+            if isinstance(actor, UUID) or re.fullmatch(r"[0-9a-f]{32}", actor)
+        }
+    )
+    if not wanted:
+        return {}
+    marks = ", ".join("?" for _ in wanted)
+    rows = await _all(
+        db,
+        f"SELECT member_id, name FROM members WHERE name IS NOT NULL AND member_id IN ({marks})",
+        wanted,
+    )
+    return {r["member_id"]: r["name"] for r in rows}
+
+
+# --- bot: exchanges/advice/members (helper B: twinnings of a region, follow-ups, advice,
+# questions, members) ---------------------------------------------------------------------
+
+from projections.models import (  # noqa: E402  (kept with the bot's queries)
+    AdviceItem,
+    FollowUpList,
+    ListedFollowUp,
+    MeasureRef,
+    MemberItem,
+    QuestionItem,
+    RegionTwinning,
+)
+
+FOLLOW_UP_CODE_MIN = 4
+"""Hex digits of the exchange id in a follow-up's code (``3fa2-1``); more where needed."""
+MEMBER_HANDLE_MIN = 6
+"""Hex digits of the member id in a member's handle (``3fa2c1``); more where needed."""
+
+
+_CREATED = "LEFT JOIN audit_events c ON c.version = 1 AND c.aggregate_id = "
+"""Followed by an id column: where the aggregate's creation stands in the log
+(``c.position``), so that equal recording times still sort in log order."""
+
+
+async def _unique_prefix(
+    db: aiosqlite.Connection, table: str, column: str, value: str, minimum: int
+) -> str:
+    """The shortest prefix of ``value`` (at least ``minimum`` characters) that no other row's
+    ``column`` shares: stable until another id with the same prefix appears, never ambiguous
+    (lookups by prefix refuse a prefix that fits several rows)."""
+    for length in range(minimum, len(value)):
+        prefix = value[:length]
+        row = await _one(
+            db,
+            f"SELECT count(*) FROM {table} WHERE substr({column}, 1, ?) = ?",
+            (length, prefix),
+        )
+        if row[0] <= 1:
+            return prefix
+    return value
+
+
+async def _version(db: aiosqlite.Connection, aggregate_id: str) -> tuple[int, Any]:
+    """The aggregate's current version and its last event (from the audit index)."""
+    row = await _one(
+        db,
+        "SELECT a.version, a.event_type, a.actor, a.recorded_at, m.name AS actor_name "
+        "FROM audit_events a LEFT JOIN members m ON m.member_id = a.actor "
+        "WHERE a.aggregate_id = ? ORDER BY a.version DESC LIMIT 1",
+        (aggregate_id,),
+    )
+    return (0 if row is None else row["version"]), row
+
+
+async def twinnings_of_region(
+    db: aiosqlite.Connection, region_id: UUID | None, *, open_only: bool = False
+) -> tuple[RegionTwinning, ...]:
+    """The twinnings a region is a partner of (``None``: every twinning), by start and names."""
+    where, params = ["1"], []
+    if region_id is not None:
+        where.append("(first_region_id = ? OR second_region_id = ?)")
+        params += [region_id.hex, region_id.hex]
+    if open_only:
+        where.append("status IN ('formed', 'running')")
+    rows = await _all(
+        db,
+        f"SELECT * FROM twinnings WHERE {' AND '.join(where)} ORDER BY starts_on, twinning_id",
+        params,
+    )
+    result = []
+    for row in rows:
+        topics = await _all(
+            db,
+            "SELECT topic, teaching_region_id FROM twinning_topics WHERE twinning_id = ? "
+            "ORDER BY topic",
+            (row["twinning_id"],),
+        )
+        result.append(
+            RegionTwinning(
+                twinning_id=UUID(row["twinning_id"]),
+                first=await region_ref(db, row["first_region_id"]),
+                second=await region_ref(db, row["second_region_id"]),
+                status=row["status"],
+                starts_on=date.fromisoformat(row["starts_on"]),
+                ends_on=date.fromisoformat(row["ends_on"]),
+                topics=tuple(
+                    TopicDirection(t["topic"], _uuid(t["teaching_region_id"])) for t in topics
+                ),
+            )
+        )
+    return tuple(sorted(result, key=lambda t: (t.starts_on, t.first.name, t.second.name)))
+
+
+async def exchange_code(db: aiosqlite.Connection, exchange_id: UUID | str) -> str:
+    """The short code of an exchange: the first hex digits of its id that are unique."""
+    return await _unique_prefix(
+        db, "exchanges", "exchange_id", _id(exchange_id), FOLLOW_UP_CODE_MIN
+    )
+
+
+def _twinning_filter(twinning_ids: Iterable[UUID] | None, column: str) -> tuple[str, list[str]]:
+    if twinning_ids is None:
+        return "1", []
+    ids = [tid.hex for tid in twinning_ids]
+    if not ids:
+        return "0", []
+    return f"{column} IN ({', '.join('?' for _ in ids)})", ids
+
+
+async def _follow_up(db: aiosqlite.Connection, r: Any, today: date) -> ListedFollowUp:
+    owner_region = (
+        None if r["owner_region_id"] is None else await region_ref(db, r["owner_region_id"])
+    )
+    return ListedFollowUp(
+        code=f"{await exchange_code(db, r['exchange_id'])}-{r['number']}",
+        exchange_id=UUID(r["exchange_id"]),
+        number=r["number"],
+        twinning_id=UUID(r["twinning_id"]),
+        text=r["text"],
+        owner_region=owner_region,
+        owner_member_name=r["owner_name"],
+        due_on=date.fromisoformat(r["due_on"]),
+        done=bool(r["done"]),
+        overdue=not r["done"] and r["due_on"] < today.isoformat(),
+        exchange_kind=r["kind"],
+        exchange_held_on=date.fromisoformat(r["held_on"]),
+    )
+
+
+_FOLLOW_UP_SELECT = (
+    "SELECT f.*, e.kind, e.held_on, m.name AS owner_name FROM follow_ups f "
+    "JOIN exchanges e ON e.exchange_id = f.exchange_id "
+    "LEFT JOIN members m ON m.member_id = f.owner_member_id "
+)
+
+
+async def open_follow_ups(
+    db: aiosqlite.Connection,
+    twinning_ids: Iterable[UUID] | None,
+    today: date,
+    page: int = 1,
+    per_page: int = 10,
+) -> FollowUpList:
+    """Open follow-ups of some twinnings (``None``: all), overdue first: by due date, then
+    by exchange and number."""
+    page, per_page, offset = _page_bounds(page, per_page)
+    condition, params = _twinning_filter(twinning_ids, "f.twinning_id")
+    counts = await _one(
+        db,
+        "SELECT count(*) AS open, count(*) FILTER (WHERE f.due_on < ?) AS overdue "
+        f"FROM follow_ups f WHERE f.done = 0 AND {condition}",
+        [today.isoformat(), *params],
+    )
+    rows = await _all(
+        db,
+        f"{_FOLLOW_UP_SELECT} {_CREATED}f.exchange_id "
+        f"WHERE f.done = 0 AND {condition} "
+        "ORDER BY f.due_on, e.held_on, c.position, f.exchange_id, f.number LIMIT ? OFFSET ?",
+        [*params, per_page, offset],
+    )
+    items = tuple([await _follow_up(db, r, today) for r in rows])
+    return FollowUpList(Page(items, page, per_page, counts["open"]), counts["overdue"])
+
+
+async def follow_ups_by_code(
+    db: aiosqlite.Connection, code: str, twinning_ids: Iterable[UUID] | None, today: date
+) -> tuple[ListedFollowUp, ...]:
+    """The follow-ups a code such as ``3fa2-1`` (a prefix of the exchange id, the number)
+    names within some twinnings (``None``: all). More than one: the code is ambiguous."""
+    match = re.fullmatch(r"([0-9a-f]{4,32})[-/](\d{1,6})", code.strip().lower())
+    if match is None:
+        return ()
+    prefix, number = match.group(1), int(match.group(2))
+    condition, params = _twinning_filter(twinning_ids, "f.twinning_id")
+    rows = await _all(
+        db,
+        f"{_FOLLOW_UP_SELECT} WHERE substr(f.exchange_id, 1, ?) = ? AND f.number = ? "
+        f"AND {condition} ORDER BY f.exchange_id",
+        [len(prefix), prefix, number, *params],
+    )
+    return tuple([await _follow_up(db, r, today) for r in rows])
+
+
+async def _measure_ref(db: aiosqlite.Connection, measure_id: str | None) -> MeasureRef | None:
+    if measure_id is None:
+        return None
+    row = await _one(db, "SELECT * FROM catalogue_measures WHERE measure_id = ?", (measure_id,))
+    if row is None:
+        return MeasureRef(UUID(measure_id), "?", "", "", "", 0)
+    return _measure_from(row)
+
+
+def _measure_from(row: Any) -> MeasureRef:
+    return MeasureRef(
+        UUID(row["measure_id"]),
+        row["code"],
+        row["title"],
+        row["topic"],
+        row["status"],
+        row["version"],
+    )
+
+
+async def region_measure_by_code(
+    db: aiosqlite.Connection, region_id: UUID, code: str
+) -> MeasureRef | None:
+    row = await _one(
+        db,
+        "SELECT * FROM catalogue_measures WHERE region_id = ? AND code = ?",
+        (region_id.hex, code.strip().upper()),
+    )
+    return None if row is None else _measure_from(row)
+
+
+async def region_measure_refs(
+    db: aiosqlite.Connection, region_id: UUID, page: int = 1, per_page: int = 10
+) -> Page[MeasureRef]:
+    """A region's measures by code (short references, e.g. to choose one)."""
+    page, per_page, offset = _page_bounds(page, per_page)
+    total = (
+        await _one(
+            db, "SELECT count(*) FROM catalogue_measures WHERE region_id = ?", (region_id.hex,)
+        )
+    )[0]
+    rows = await _all(
+        db,
+        "SELECT * FROM catalogue_measures WHERE region_id = ? ORDER BY code, measure_id "
+        "LIMIT ? OFFSET ?",
+        (region_id.hex, per_page, offset),
+    )
+    return Page(tuple(_measure_from(r) for r in rows), page, per_page, total)
+
+
+async def _advice_item(db: aiosqlite.Connection, r: Any) -> AdviceItem:
+    given = await _one(
+        db,
+        "SELECT e.details, e.actor, m.name FROM timeline_entries e "
+        "LEFT JOIN members m ON m.member_id = e.actor "
+        "WHERE e.aggregate_id = ? AND e.event_type = 'Advice.Given'",
+        (r["advice_id"],),
+    )
+    version, last = await _version(db, r["advice_id"])
+    question = None
+    if r["request_id"] is not None:
+        row = await _one(
+            db, "SELECT question FROM advice_requests WHERE request_id = ?", (r["request_id"],)
+        )
+        question = None if row is None else row["question"]
+    return AdviceItem(
+        advice_id=UUID(r["advice_id"]),
+        twinning_id=UUID(r["twinning_id"]),
+        from_region=await region_ref(db, r["from_region_id"]),
+        to_region=await region_ref(db, r["to_region_id"]),
+        topic=r["topic"],
+        text="" if given is None else json.loads(given["details"]).get("text", ""),
+        measure=await _measure_ref(db, r["measure_id"]),
+        request_id=_uuid(r["request_id"]),
+        question=question,
+        status=r["status"],
+        adopted_measure=await _measure_ref(db, r["adopted_measure_id"]),
+        decline_reason=r["decline_reason"],
+        given_at=_moment(r["given_at"]),
+        given_by=None if given is None else given["name"],
+        version=version,
+        last_event=None if last is None else last["event_type"],
+        last_actor_name=None if last is None else last["actor_name"],
+        last_at=None if last is None else _moment(last["recorded_at"]),
+    )
+
+
+async def advice_item(db: aiosqlite.Connection, advice_id: UUID | str) -> AdviceItem | None:
+    """One piece of advice with its text, the question it answers, where it stands, its
+    version (for ``expected_version``) and who acted last."""
+    row = await _one(db, "SELECT * FROM advice WHERE advice_id = ?", (_id(advice_id),))
+    return None if row is None else await _advice_item(db, row)
+
+
+async def open_advice_for_region(
+    db: aiosqlite.Connection, region_id: UUID | None, page: int = 1, per_page: int = 5
+) -> Page[AdviceItem]:
+    """Advice given to a region (``None``: to any) and not yet adopted or declined, oldest
+    first."""
+    page, per_page, offset = _page_bounds(page, per_page)
+    where, params = "status IN ('given', 'acknowledged')", []
+    if region_id is not None:
+        where += " AND to_region_id = ?"
+        params.append(region_id.hex)
+    total = (await _one(db, f"SELECT count(*) FROM advice WHERE {where}", params))[0]
+    rows = await _all(
+        db,
+        f"SELECT advice.* FROM advice {_CREATED}advice.advice_id "
+        f"WHERE {where} ORDER BY given_at, c.position, advice_id LIMIT ? OFFSET ?",
+        [*params, per_page, offset],
+    )
+    return Page(tuple([await _advice_item(db, r) for r in rows]), page, per_page, total)
+
+
+async def _question(db: aiosqlite.Connection, r: Any) -> QuestionItem:
+    asked = await _one(
+        db,
+        "SELECT m.name FROM audit_events a LEFT JOIN members m ON m.member_id = a.actor "
+        "WHERE a.aggregate_id = ? AND a.version = 1",
+        (r["request_id"],),
+    )
+    return QuestionItem(
+        request_id=UUID(r["request_id"]),
+        twinning_id=UUID(r["twinning_id"]),
+        from_region=await region_ref(db, r["from_region_id"]),
+        to_region=await region_ref(db, r["to_region_id"]),
+        topic=r["topic"],
+        question=r["question"],
+        measure=await _measure_ref(db, r["measure_id"]),
+        requested_at=_moment(r["requested_at"]),
+        asked_by=None if asked is None else asked["name"],
+        answers=r["answers"],
+    )
+
+
+async def advice_request_item(
+    db: aiosqlite.Connection, request_id: UUID | str
+) -> QuestionItem | None:
+    row = await _one(db, "SELECT * FROM advice_requests WHERE request_id = ?", (_id(request_id),))
+    return None if row is None else await _question(db, row)
+
+
+async def questions_for_region(
+    db: aiosqlite.Connection,
+    region_id: UUID,
+    twinning_id: UUID | None = None,
+    *,
+    unanswered_only: bool = True,
+    page: int = 1,
+    per_page: int = 5,
+) -> Page[QuestionItem]:
+    """Questions (advice requests) asked of a region, oldest first."""
+    page, per_page, offset = _page_bounds(page, per_page)
+    where, params = "to_region_id = ?", [region_id.hex]
+    if twinning_id is not None:
+        where += " AND twinning_id = ?"
+        params.append(twinning_id.hex)
+    if unanswered_only:
+        where += " AND answers = 0"
+    total = (await _one(db, f"SELECT count(*) FROM advice_requests WHERE {where}", params))[0]
+    rows = await _all(
+        db,
+        f"SELECT r.* FROM advice_requests r {_CREATED}r.request_id "
+        f"WHERE {where} ORDER BY r.requested_at, c.position, r.request_id LIMIT ? OFFSET ?",
+        [*params, per_page, offset],
+    )
+    return Page(tuple([await _question(db, r) for r in rows]), page, per_page, total)
+
+
+async def _member(db: aiosqlite.Connection, r: Any) -> MemberItem:
+    version, _last = await _version(db, r["member_id"])
+    return MemberItem(
+        member_id=UUID(r["member_id"]),
+        handle=await _unique_prefix(db, "members", "member_id", r["member_id"], MEMBER_HANDLE_MIN),
+        region_id=_uuid(r["region_id"]),
+        name=r["name"],
+        role=r["role"],
+        status=r["status"],
+        invited_at=_moment(r["invited_at"]),
+        invite_expires_at=_moment(r["invite_expires_at"]),
+        joined_at=None if r["joined_at"] is None else _moment(r["joined_at"]),
+        version=version,
+    )
+
+
+async def members_of_region(
+    db: aiosqlite.Connection, region_id: UUID | None, page: int = 1, per_page: int = 10
+) -> Page[MemberItem]:
+    """A region's members (``None``: the programme office's) who were not removed: joined
+    ones first, by name, then the invited ones by the time of the invitation."""
+    page, per_page, offset = _page_bounds(page, per_page)
+    where = "status != 'removed' AND " + (
+        "region_id IS NULL" if region_id is None else "region_id = ?"
+    )
+    params = [] if region_id is None else [region_id.hex]
+    total = (await _one(db, f"SELECT count(*) FROM members WHERE {where}", params))[0]
+    rows = await _all(
+        db,
+        f"SELECT * FROM members WHERE {where} "
+        "ORDER BY status = 'invited', name COLLATE NOCASE, invited_at, member_id "
+        "LIMIT ? OFFSET ?",
+        [*params, per_page, offset],
+    )
+    return Page(tuple([await _member(db, r) for r in rows]), page, per_page, total)
+
+
+async def member_item(db: aiosqlite.Connection, member_id: UUID | str) -> MemberItem | None:
+    row = await _one(db, "SELECT * FROM members WHERE member_id = ?", (_id(member_id),))
+    return None if row is None else await _member(db, row)
+
+
+async def members_by_handle(db: aiosqlite.Connection, handle: str) -> tuple[MemberItem, ...]:
+    """The members (not removed) whose id starts with ``handle`` (at least 6 hex digits);
+    more than one means the handle is ambiguous."""
+    text = handle.strip().lower().replace("-", "")
+    if not re.fullmatch(r"[0-9a-f]{6,32}", text):
+        return ()
+    rows = await _all(
+        db,
+        "SELECT * FROM members WHERE substr(member_id, 1, ?) = ? AND status != 'removed' "
+        "ORDER BY member_id",
+        (len(text), text),
+    )
+    return tuple([await _member(db, r) for r in rows])

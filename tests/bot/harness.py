@@ -21,6 +21,7 @@ from aiogram.methods import (
 from aiogram.types import (
     CallbackQuery,
     Chat,
+    InputFile,
     Message,
     MessageEntity,
     Update,
@@ -31,17 +32,31 @@ BOT_USER = User(id=4242, is_bot=True, first_name="RegioTwin", username="regiotwi
 BOT_TOKEN = "4242:TEST-TOKEN-regiotwin"
 
 
+@dataclass(frozen=True)
+class Upload:
+    method: str
+    file_name: str
+    content: bytes
+
+
 class RecordingSession(BaseSession):
     """Records every Bot API call and answers like Telegram would."""
 
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[tuple[TelegramMethod[Any], Any]] = []
+        self.uploads: list[Upload] = []
+        """Files sent (documents, photos), read when sent: temporary files may go after."""
         self._message_ids = itertools.count(5000)
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
     ) -> Any:
+        for attribute in ("document", "photo"):
+            file = getattr(method, attribute, None)
+            if isinstance(file, InputFile):
+                content = b"".join([chunk async for chunk in file.read(bot)])
+                self.uploads.append(Upload(type(method).__name__, file.filename or "", content))
         result = self._answer(method)
         self.calls.append((method, result))
         return result
@@ -96,6 +111,8 @@ class Reply:
     buttons: list[tuple[str, str]] = field(default_factory=list)
     message_id: int | None = None
     show_alert: bool | None = None
+    file_name: str | None = None
+    """For a document or photo: its file name (the text is its caption)."""
 
 
 class BotHarness:
@@ -159,6 +176,10 @@ class BotHarness:
 def _reply(call: TelegramMethod[Any], result: Any) -> Reply | None:
     name = type(call).__name__
     text = getattr(call, "text", None)
+    upload = getattr(call, "document", None) or getattr(call, "photo", None)
+    file_name = upload.filename if isinstance(upload, InputFile) else None
+    if file_name is not None:
+        text = getattr(call, "caption", None) or ""
     if text is None and name not in ("AnswerCallbackQuery",):
         return None
     markup = getattr(call, "reply_markup", None)
@@ -177,4 +198,5 @@ def _reply(call: TelegramMethod[Any], result: Any) -> Reply | None:
         buttons=buttons,
         message_id=result.message_id if isinstance(result, Message) else None,
         show_alert=getattr(call, "show_alert", None),
+        file_name=file_name,
     )
