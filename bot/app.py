@@ -13,6 +13,7 @@ from bot.gateway import DomainGateway
 from bot.handled_updates import HandledUpdates
 from bot.i18n import MemberLanguageMiddleware, build_i18n
 from bot.middlewares import MemberMiddleware, UpdateIdempotencyMiddleware
+from bot.ordering import ChatOrderMiddleware
 from bot.read_models import ReadModels
 from bot.routers import (
     advice,
@@ -46,7 +47,8 @@ def build_dispatcher(services: BotServices, storage: BaseStorage | None = None) 
         read_models=services.read_models,
         clock=services.clock,
     )
-    # Per update, outermost first: idempotency, then who is acting.
+    # Per update, outermost first: one chat at a time, idempotency, then who is acting.
+    dispatcher.update.outer_middleware(ChatOrderMiddleware())
     dispatcher.update.outer_middleware(
         UpdateIdempotencyMiddleware(services.handled_updates, services.clock)
     )
