@@ -6,6 +6,7 @@ the subcommands.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import tempfile
 from pathlib import Path
@@ -82,6 +83,87 @@ def health() -> None:
     from projections.cli import health as show_health
 
     show_health(Settings(), console)
+
+
+Day = Annotated[
+    datetime.date,
+    typer.Argument(parser=lambda text: parse_day(text), help="25.11.2026 or 2026-11-25"),
+]
+
+
+@cli.command()
+def history(
+    ref: Annotated[str, typer.Argument(help="a measure code, a partner region, a member")],
+    page: Annotated[int, typer.Option(min=1)] = 1,
+    language: Annotated[str, typer.Option(help="de or en")] = "en",
+) -> None:
+    """Every event of a measure, twinning or member: who, when and what."""
+    from audit import cli as audit_cli
+
+    audit_cli.history(Settings(), console, ref, page=page, language=language)
+
+
+@cli.command()
+def asof(
+    day: Day,
+    what: Annotated[str, typer.Argument(help="status, measures or twinning")] = "status",
+    ref: Annotated[str | None, typer.Argument(help="a region or twinning")] = None,
+    language: Annotated[str, typer.Option(help="de or en")] = "en",
+) -> None:
+    """The status as it was known at the end of a day (replayed in a temporary store)."""
+    from audit import cli as audit_cli
+
+    audit_cli.asof(Settings(), console, day, what, ref, language=language)
+
+
+@cli.command()
+def export(
+    folder: Annotated[Path | None, typer.Argument(help="default: ./export-<date>")] = None,
+) -> None:
+    """The complete log as JSON Lines plus CSV/XLSX tables, verified after writing."""
+    from audit import cli as audit_cli
+
+    audit_cli.export(Settings(), console, folder)
+
+
+@cli.command()
+def verify(
+    file: Annotated[Path | None, typer.Option(help="an events.jsonl export")] = None,
+    expect: Annotated[str | None, typer.Option(help="an anchor POSITION:HASH kept earlier")] = None,
+) -> None:
+    """Re-derive the hash chain of the store (or of an export) and report the first break."""
+    from audit import cli as audit_cli
+
+    audit_cli.verify(Settings(), console, file, expect=expect)
+
+
+@cli.command()
+def checkpoint() -> None:
+    """Record the verified chain head in the log."""
+    from audit import cli as audit_cli
+
+    audit_cli.checkpoint(Settings(), console)
+
+
+@cli.command()
+def report(
+    folder: Annotated[Path | None, typer.Argument(help="default: ./reports")] = None,
+    language: Annotated[str, typer.Option(help="de or en")] = "de",
+    check: Annotated[Path | None, typer.Option(help="tell whether this file was issued")] = None,
+) -> None:
+    """A self-contained HTML page per programme, recorded as issued with its hash."""
+    from audit import cli as audit_cli
+
+    audit_cli.report(Settings(), console, folder, language=language, check=check)
+
+
+def parse_day(text: str) -> datetime.date:
+    from domain.values import parse_date
+
+    parsed = parse_date(text)
+    if not isinstance(parsed, datetime.date):
+        raise typer.BadParameter("use 25.11.2026 or 2026-11-25")
+    return parsed
 
 
 if __name__ == "__main__":

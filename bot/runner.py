@@ -13,15 +13,21 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand as TelegramBotCommand
 
+from audit.checkpoint import checkpoint_periodically
 from bot import catalog
 from bot.app import BotServices, build_dispatcher
 from bot.gateway import DomainGateway
 from bot.handled_updates import HandledUpdates
 from bot.i18n import build_i18n
+from bot.notifier import Notifier, ReachableAgainMiddleware
 from bot.read_models import ReadModels
+from bot.reminders import Reminders
+from domain.application import RegioTwinApplication
 from domain.clock import SystemClock
 from domain.service import RegioTwin
 from projections.host import ProjectionHost
+from projections.outbox import open_outbox
+from projections.outbox_projection import OutboxProjection
 from settings import Settings
 
 log = logging.getLogger("regiotwin.bot")
@@ -59,8 +65,21 @@ async def run_polling(settings: Settings) -> None:
     gateway = DomainGateway(service)
     handled = await HandledUpdates.open(settings.data_dir / "bot_state.sqlite")
     bot = build_bot(settings)
-    projections = ProjectionHost.from_settings(settings)
+    # The outbox: notifications of events recorded from now on (a new outbox stays silent
+    # about the history before it), sent by the notifier, reminders added every minute.
+    outbox = await asyncio.to_thread(open_outbox, settings.event_store_env, settings.data_dir)
+    head = service.app.recorder.max_notification_id() or 0
+    await asyncio.to_thread(outbox.initialise, RegioTwinApplication.name, head)
+    notifier = Notifier(outbox, bot, clock, build_i18n())
+    projections = ProjectionHost.from_settings(
+        settings,
+        followers=[OutboxProjection(outbox, on_added=notifier.wake, timezone=settings.timezone)],
+    )
     projections.start()
+    reminders = Reminders(
+        outbox, settings.read_model_path, clock, timezone=settings.timezone, on_added=notifier.wake
+    )
+    background: list[asyncio.Task[None]] = []
     try:
         dispatcher = build_dispatcher(
             BotServices(
@@ -71,12 +90,23 @@ async def run_polling(settings: Settings) -> None:
                 read_models=ReadModels(settings.read_model_path, projections, gateway),
             )
         )
+        dispatcher["outbox"] = outbox  # the settings overview of /subscribe and /digest
+        dispatcher.update.outer_middleware(ReachableAgainMiddleware(notifier))
         await publish_commands(bot)
         me = await bot.me()
+        notifier.start()
+        background.append(asyncio.create_task(reminders.run(), name="reminders"))
+        background.append(
+            asyncio.create_task(checkpoint_periodically(gateway), name="chain-checkpoints")
+        )
         log.info("polling as @%s", me.username)
         await dispatcher.start_polling(bot, handle_signals=True)
     finally:
+        for task in background:
+            task.cancel()
+        await notifier.stop()
         await asyncio.to_thread(projections.stop)
+        await asyncio.to_thread(outbox.close)
         await bot.session.close()
         await handled.close()
         gateway.close()

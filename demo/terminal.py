@@ -39,7 +39,14 @@ def seed_configured_store(settings: Settings, console: Console) -> None:
         service.close()
 
 
-def play_demo(folder: Path, console: Console) -> None:
+DEMO_OUTPUT = Path("demo-output")
+"""Where the demo leaves its verified export and its report (relative to the working folder)."""
+
+
+def play_demo(folder: Path, console: Console, results: Path | None = None) -> None:
+    """Seed a fresh store in ``folder`` and show it; the export and the report go to
+    ``results`` (default ``./demo-output``), which outlives a temporary ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
     env = sqlite_env(str(folder / "events.sqlite"))
     service, clock = open_seeding_service(env)
     try:
@@ -63,6 +70,7 @@ def play_demo(folder: Path, console: Console) -> None:
         )
         _show_log(service, console, last=15)
         _show_idempotency(service, clock, console, head)
+        _show_audit(service, clock, console, results or DEMO_OUTPUT)
     finally:
         service.close()
 
@@ -104,4 +112,27 @@ def _show_idempotency(service: RegioTwin, clock: ManualClock, console: Console, 
     console.print(
         f"Seeding again replays {report.commands_replayed} commands and records "
         f"{again - head} new events: every command carries an idempotency key."
+    )
+
+
+def _show_audit(service: RegioTwin, clock: ManualClock, console: Console, results: Path) -> None:
+    """End with what an auditor gets: a checkpoint, a verified export and a report."""
+    from audit.checkpoint import record_checkpoint
+    from audit.export import export
+    from audit.report import publish_reports
+    from audit.verify import verify_file
+    from bot.acting import today as today_of
+
+    checkpoint = record_checkpoint(service)
+    today = today_of(clock)
+    exported = export(service.app, results / "export", today, exported_at=clock.now())
+    verdict = verify_file(exported.log_file)
+    [report, *_others] = publish_reports(service, results / "reports", as_of=today)
+    console.print(
+        f"Checkpoint of the hash chain at position {checkpoint.position}. "
+        f"Export verified: {verdict.checked} events, head {verdict.head[:16]}… "
+        f"({'intact' if verdict.intact else 'BROKEN'}); check it on your own with\n"
+        f"  python3 {exported.folder / 'verify_export.py'} {exported.log_file}\n"
+        f"Report for the programme's website (open it in a browser):\n"
+        f"  {report.path.resolve().as_uri()}"
     )

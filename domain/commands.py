@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from domain.errors import InvalidCommand
+from domain.notification_settings import DigestMode, NotificationKind
 from domain.values import (
     LAENDER,
     MEASURE_CODE_PATTERN,
@@ -412,3 +413,90 @@ class EnrolAdmin(Command):
 
     telegram_user_id: Annotated[int, Field(gt=0, lt=2**53)]
     name: Name
+
+
+# --- audit -------------------------------------------------------------------------
+
+Sha256 = Annotated[
+    str,
+    BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
+    StringConstraints(pattern=r"^[0-9a-f]{64}$"),
+]
+
+
+class RecordCheckpoint(Command):
+    """Note the hash chain's head at a log position (system only: ``system:checkpoint``)."""
+
+    position: Annotated[int, Field(ge=1)]
+    head_hash: Sha256
+
+
+class IssueReport(Command):
+    """Record that a report was issued: its content's SHA-256 and the log it was built from."""
+
+    programme: str  # code or id
+    title: Title
+    as_of: Day
+    content_sha256: Sha256
+    log_position: Annotated[int, Field(ge=0)]
+    chain_head: Sha256
+
+
+# --- notification settings -----------------------------------------------------------
+
+
+def _time_zone(name: str) -> str:
+    from zoneinfo import available_timezones
+
+    if name not in available_timezones():
+        raise ValueError("not a time zone such as Europe/Berlin")
+    return name
+
+
+TimeZoneName = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=60), AfterValidator(_time_zone)
+]
+LocalTime = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+]
+
+
+class MuteNotifications(Command):
+    """Mute a kind of notification, everywhere or for one twinning."""
+
+    member_id: Id
+    kind: NotificationKind
+    twinning_id: Id | None = None
+
+
+class UnmuteNotifications(Command):
+    """Unmute a kind (everywhere, or one twinning); ``kind`` None: everything, and the
+    holiday ends."""
+
+    member_id: Id
+    kind: NotificationKind | None = None
+    twinning_id: Id | None = None
+
+
+class TakeHoliday(Command):
+    """No notifications at all until the end of ``until``."""
+
+    member_id: Id
+    until: Day
+
+
+class EndHoliday(Command):
+    member_id: Id
+
+
+class ChooseDigest(Command):
+    member_id: Id
+    mode: DigestMode
+
+
+class ChooseDigestTime(Command):
+    """When digests and summaries arrive: a local time, in the member's time zone."""
+
+    member_id: Id
+    at: LocalTime
+    timezone: TimeZoneName | None = None

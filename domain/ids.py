@@ -43,3 +43,7 @@ def invite_index_id(code_hash: str) -> UUID:
 
 def telegram_account_id(telegram_user_id: int) -> UUID:
     return natural_id("telegram-account", telegram_user_id)
+
+
+def notification_settings_id(member_id: UUID) -> UUID:
+    return natural_id("notification-settings", member_id)

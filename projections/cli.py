@@ -16,9 +16,10 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from domain.application import RegioTwinApplication
 from projections import log as event_log
 from projections.catch_up import catch_up
-from projections.failures import record_failure
+from projections.failures import failures, record_failure
 from projections.health import projection_health
 from projections.registry import read_models
 from projections.store import ReadModelStore
@@ -95,6 +96,7 @@ def health(settings: Settings, console: Console) -> None:
         log.close()
     with ReadModelStore(settings.read_model_path) as store:
         report = projection_health(store, head)
+        outbox_failure = failures(store).get("outbox")
     table = Table(title=f"Read models: log head {head}", caption=str(settings.read_model_path))
     for column in ("projection", "position", "behind", "state", "failing event", "error"):
         table.add_column(column)
@@ -111,3 +113,55 @@ def health(settings: Settings, console: Console) -> None:
             "" if failure is None else f"{failure.error} ({failure.attempts}×)",
         )
     console.print(table)
+    outbox_health(settings, console, head)
+    if outbox_failure is not None:
+        failure = outbox_failure
+        console.print(
+            f"[red]the outbox projection stopped at #{failure.notification_id} "
+            f"{failure.event_type}: {failure.error} ({failure.attempts}×)[/red]",
+            highlight=False,
+        )
+
+
+def outbox_health(settings: Settings, console: Console, head: int) -> None:
+    """The notification outbox: its position, what waits, what failed for good."""
+    from projections.outbox import open_outbox
+
+    env = settings.event_store_env
+    postgres = env.get("PERSISTENCE_MODULE", "").endswith("postgres")
+    if not postgres and not (settings.data_dir / "outbox.sqlite").exists():
+        console.print("Notification outbox: not created yet (the bot creates it).")
+        return
+    store = open_outbox(env, settings.data_dir)
+    try:
+        stats = store.stats(RegioTwinApplication.name)
+        where = store.db.description
+    finally:
+        store.close()
+    position = stats.position or 0
+    failed = stats.count("failed")
+    table = Table(title=f"Notification outbox: log head {head}", caption=where)
+    table.add_column("outbox")
+    table.add_column("", justify="right")
+    for label, value in (
+        ("position", Text(str(position))),
+        ("behind", Text(str(max(0, head - position)))),
+        ("pending", Text(str(stats.count("pending")))),
+        ("sending", Text(str(stats.count("sending")))),
+        ("sent", Text(str(stats.count("sent")))),
+        ("kept for digests", Text(str(stats.count("digest")))),
+        ("failed permanently", Text(str(failed), style="red" if failed else "green")),
+        (
+            "unreachable chats",
+            Text(str(stats.unreachable_chats), style="yellow" if stats.unreachable_chats else ""),
+        ),
+        ("oldest pending", Text(stats.oldest_pending_at or "–")),
+    ):
+        table.add_row(label, value)
+    console.print(table)
+    for failure in stats.failures:
+        console.print(
+            f"[red]failed #{failure['id']}[/red] to chat {failure['chat_id']} "
+            f"({failure['template']}, {failure['attempts']} tries): {failure['last_error']}",
+            highlight=False,
+        )

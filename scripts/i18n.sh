@@ -8,7 +8,7 @@ BABEL=${BABEL:-.venv/bin/pybabel}
 LOCALES=bot/locales
 if [ "${1:-}" != "compile" ]; then
   "$BABEL" extract -F babel.cfg -k _ -k N_ -k __ --no-location --sort-output \
-    --omit-header -o "$LOCALES/messages.pot" bot >/dev/null
+    --omit-header -o "$LOCALES/messages.pot" bot audit >/dev/null
   for lang in de en; do
     po="$LOCALES/$lang/LC_MESSAGES/messages.po"
     if [ -f "$po" ]; then

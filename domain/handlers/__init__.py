@@ -1,5 +1,23 @@
 """The use cases, one module per area; importing the package registers them."""
 
-from domain.handlers import advice, exchanges, goals, measures, members, programmes
+from domain.handlers import (
+    advice,
+    audit,
+    exchanges,
+    goals,
+    measures,
+    members,
+    notifications,
+    programmes,
+)
 
-__all__ = ["advice", "exchanges", "goals", "measures", "members", "programmes"]
+__all__ = [
+    "advice",
+    "audit",
+    "exchanges",
+    "goals",
+    "measures",
+    "members",
+    "notifications",
+    "programmes",
+]

@@ -1,0 +1,1 @@
+"""Audit: history, replay to a date, export, tamper evidence and reports."""

@@ -1,0 +1,161 @@
+"""One stored event as one line of the export (JSON Lines), and back.
+
+Each line is a JSON object with, in this order::
+
+    position      the event's position in the log (notification id)
+    originator_id the aggregate's id (UUID text, as in the hash chain)
+    aggregate     the aggregate's type, e.g. "Measure"
+    version       the aggregate's version after the event
+    topic         eventsourcing's topic of the event class
+    type          the event's type, e.g. "Measure.StatusChanged"
+    recorded_at   the recording time (ISO 8601, UTC)
+    actor         member id (hex) or "system:<job>"
+    command_id    the idempotency key of the command that caused it
+    data          the event's fields (the stored state without the four above)
+    state         the stored state, base64: exactly the bytes the chain covers
+    hash          the chain hash stored with the event
+
+``recorded_at``, ``actor``, ``command_id`` and ``data`` are *decoded* from ``state``
+by one plain rule (:func:`unwrap`), so a verifier checks them against ``state`` and
+``state`` against the chain — with nothing but Python's standard library.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from domain.chain import ChainedEvent
+
+META = ("timestamp", "originator_topic", "actor", "command_id")
+"""Keys of the stored state that are not the event's own data."""
+
+FORMAT = "regiotwin-log/1"
+
+
+def unwrap(value: Any) -> Any:
+    """The stored JSON with eventsourcing's ``{"_type_": …, "_data_": …}`` wrappers
+    of UUIDs, dates, decimals and times replaced by their text."""
+    if isinstance(value, dict):
+        if set(value) == {"_type_", "_data_"}:
+            return unwrap(value["_data_"])
+        return {key: unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap(item) for item in value]
+    return value
+
+
+def decode_state(state: bytes) -> dict[str, Any]:
+    decoded = unwrap(json.loads(state))
+    if not isinstance(decoded, dict):
+        raise ValueError("the stored state is not a JSON object")
+    return decoded
+
+
+@dataclass(frozen=True)
+class Decoded:
+    recorded_at: str | None
+    actor: str | None
+    command_id: str | None
+    data: dict[str, Any]
+
+
+def decoded(state: bytes) -> Decoded:
+    fields = decode_state(state)
+    return Decoded(
+        recorded_at=fields.get("timestamp"),
+        actor=fields.get("actor"),
+        command_id=fields.get("command_id"),
+        data={key: item for key, item in fields.items() if key not in META},
+    )
+
+
+def event_type(topic: str) -> str:
+    return topic.rpartition(":")[2]
+
+
+def line_of(event: ChainedEvent) -> dict[str, Any]:
+    """The export line of a stored event (an undecodable state gets ``data`` null)."""
+    try:
+        found = decoded(event.state)
+    except ValueError:
+        found = Decoded(None, None, None, {})
+        data: dict[str, Any] | None = None
+    else:
+        data = found.data
+    kind = event_type(event.topic)
+    return {
+        "position": event.position,
+        "originator_id": event.originator_id,
+        "aggregate": kind.split(".")[0],
+        "version": event.originator_version,
+        "topic": event.topic,
+        "type": kind,
+        "recorded_at": found.recorded_at,
+        "actor": found.actor,
+        "command_id": found.command_id,
+        "data": data,
+        "state": base64.b64encode(event.state).decode("ascii"),
+        "hash": event.stored_hash,
+    }
+
+
+def dump_line(line: dict[str, Any]) -> str:
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+class LineError(ValueError):
+    """A line of an export that is not a well-formed event line."""
+
+
+def chained_event_of(line: dict[str, Any]) -> ChainedEvent:
+    """The chained event a line describes, after checking its decoded fields against
+    its state; raises :class:`LineError` naming what does not fit."""
+    try:
+        state = base64.b64decode(line["state"], validate=True)
+        event = ChainedEvent(
+            position=int(line["position"]),
+            originator_id=str(line["originator_id"]),
+            originator_version=int(line["version"]),
+            topic=str(line["topic"]),
+            state=state,
+            stored_hash=line.get("hash"),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise LineError(f"not an event line ({error})") from None
+    kind = event_type(event.topic)
+    if line.get("type") != kind or line.get("aggregate") != kind.split(".")[0]:
+        raise LineError("type or aggregate do not match the topic")
+    try:
+        found = decoded(state)
+    except ValueError:
+        if line.get("data") is not None:
+            raise LineError("data given for a state that cannot be decoded") from None
+        return event
+    if (
+        line.get("recorded_at") != found.recorded_at
+        or line.get("actor") != found.actor
+        or line.get("command_id") != found.command_id
+        or line.get("data") != found.data
+    ):
+        raise LineError("recorded_at, actor, command_id or data differ from the stored state")
+    return event
+
+
+def read_lines(text_lines: Iterator[str]) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(line number, parsed object or None, error) for each non-empty line."""
+    for number, text in enumerate(text_lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            parsed = json.loads(text)
+        except ValueError as error:
+            yield number, None, f"not JSON ({error})"
+            continue
+        if not isinstance(parsed, dict):
+            yield number, None, "not a JSON object"
+            continue
+        yield number, parsed, ""
