@@ -62,6 +62,8 @@ def demo(
     """Seed a fresh store and show the product working in the terminal."""
     from demo.terminal import play_demo
 
+    logging.getLogger().setLevel(logging.WARNING)  # the transcript, not the bot's log
+
     if keep is not None:
         play_demo(keep, console)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from bot.notification_demo import play_notifications
+from demo.conversation import play_conversation
 from demo.seed import seed_demo
 from domain.application import sqlite_env
 from domain.clock import ManualClock
@@ -68,8 +71,10 @@ def play_demo(folder: Path, console: Console, results: Path | None = None) -> No
             f"Seeded a fresh event store in {folder}: {report.commands_handled} commands, "
             f"{head} events, {elapsed:.2f} s."
         )
-        _show_log(service, console, last=15)
+        _show_log(service, console, last=8)
         _show_idempotency(service, clock, console, head)
+        asyncio.run(play_conversation(folder, service, clock, report, console))
+        play_notifications(folder, service, clock, console)
         _show_audit(service, clock, console, results or DEMO_OUTPUT)
     finally:
         service.close()
