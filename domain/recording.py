@@ -56,7 +56,7 @@ class DomainAggregate(Aggregate):
         command_id: str
 
     class Created(Event, Aggregate.Created):
-        pass
+        """The first event of an aggregate, with actor and command id like every other."""
 
     @classmethod
     def _create(cls, event_class: Any, **kwargs: Any) -> Any:

@@ -50,7 +50,7 @@ STATUSES = ("proposed", "planned", "in_progress", "implemented", "discontinued")
 
 
 class NotFound(LookupError):
-    pass
+    """The read models hold no such item."""
 
 
 @asynccontextmanager
