@@ -37,11 +37,9 @@ def main(ctx: typer.Context) -> None:
         )
         demo()
         return
-    import asyncio
+    from bot.runner import run
 
-    from bot.runner import run_polling
-
-    asyncio.run(run_polling(settings))
+    run(settings)  # webhook mode if REGIOTWIN_WEBHOOK_URL is set, else long polling
 
 
 @cli.command("seed-demo")
@@ -159,6 +157,32 @@ def report(
     audit_cli.report(Settings(), console, folder, language=language, check=check)
 
 
+@cli.command()
+def erase(
+    member: Annotated[str, typer.Argument(help="a member id, its first 6+ hex digits, or a name")],
+    reason: Annotated[str, typer.Argument(help="why, e.g. the date and channel of the request")],
+) -> None:
+    """Erase a member's personal data (name, Telegram id); the hash chain still verifies."""
+    from audit.privacy import erase as erase_member
+
+    erase_member(Settings(), console, member, reason)
+
+
+@cli.command()
+def backup(
+    folder: Annotated[
+        Path | None, typer.Argument(help="parent folder of the backup; default: ./backups")
+    ] = None,
+    print_only: Annotated[
+        bool, typer.Option("--print-only", help="PostgreSQL: print the pg_dump command only")
+    ] = False,
+) -> None:
+    """A consistent online backup while the bot runs, verified (SQLite), or pg_dump."""
+    from ops.backup import backup as take_backup
+
+    take_backup(Settings(), console, folder, run_dump=not print_only)
+
+
 def parse_day(text: str) -> datetime.date:
     from domain.values import parse_date
 
@@ -170,4 +194,7 @@ def parse_day(text: str) -> datetime.date:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from bot.log_redaction import configured_secrets, install_redaction
+
+    install_redaction(configured_secrets())  # the token and other secrets never reach a log
     cli()

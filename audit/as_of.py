@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from audit.records import decode_state
+from audit.records import decode_state, plain_of
 from domain.application import RegioTwinApplication
 from projections import log as event_log
 from projections.catch_up import catch_up
@@ -42,7 +42,7 @@ def recorded_at(log: RegioTwinApplication, position: int) -> tuple[int, datetime
     found = log.recorder.select_notifications(start=position, limit=1)
     if not found:
         return None
-    stamp = decode_state(found[0].state)["timestamp"]
+    stamp = decode_state(found[0].state, plain_of(log))["timestamp"]
     return found[0].id, datetime.fromisoformat(stamp).astimezone(UTC)
 
 

@@ -108,7 +108,7 @@ def history(
             table.add_row(
                 str(entry.position),
                 moment(entry.at, language),
-                Text(names.actor(entry.actor, entry.actor_name)),
+                Text(names.actor(entry.actor, entry.actor_name, t)),
                 Text(describe(entry, names, t, language)),
             )
         console.print(table)

@@ -10,10 +10,18 @@ A folder holds::
 
     events.jsonl        one event per line (format: audit/records.py)
     measures.csv, exchanges.csv, advice.csv, advice_requests.csv, follow_ups.csv,
-    rates.csv           the read models for spreadsheets (UTF-8, comma separated)
+    members.csv, rates.csv
+                        the read models for spreadsheets (UTF-8, comma separated)
     tables.xlsx         the same tables, one sheet each
     manifest.json       the log's head (position and chain hash), every file's SHA-256
     verify_export.py    the stand-alone verifier (Python's standard library only)
+
+Personal data: in ``events.jsonl`` members' names and Telegram ids exist only sealed
+(``personal``: ``{"subject", "sealed"}``, see ``domain/personal_data.py``), for everyone:
+the log's bytes are what the chain covers, so they cannot carry clear names. Auditors
+see who acted by name in the tables (``members.csv``, follow-up owners), built from the
+read models: names of members not erased, blank for those erased (``erased_at`` says
+when). An export is a copy: erasing a member later does not reach it.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from typing import IO, Any
 from openpyxl import Workbook
 
 from audit.as_of import replayed
-from audit.records import FORMAT, dump_line, line_of
+from audit.records import FORMAT, dump_line, encrypted_at_rest, line_of, plain_of
 from domain.application import RegioTwinApplication
 from projections import log as event_log
 from projections import queries
@@ -59,6 +67,7 @@ def log_lines(
     log: RegioTwinApplication, until: int | None = None, summary: LogSummary | None = None
 ) -> Iterator[str]:
     """The export's lines, one per stored event in log order, up to position ``until``."""
+    plain = plain_of(log)
     for event in log.recorder.chained_events():  # type: ignore[attr-defined]
         if until is not None and event.position > until:
             return
@@ -66,7 +75,7 @@ def log_lines(
             summary.events += 1
             summary.head_position = event.position
             summary.head_hash = event.stored_hash
-        yield dump_line(line_of(event))
+        yield dump_line(line_of(event, plain))
 
 
 def write_log(log: RegioTwinApplication, out: IO[str], until: int | None = None) -> LogSummary:
@@ -138,6 +147,12 @@ SQL_TABLES: dict[str, str] = {
         "u.due_on, CASE u.done WHEN 1 THEN 'yes' ELSE 'no' END AS done, u.done_at, "
         "u.exchange_id "
         "FROM follow_ups u ORDER BY u.due_on, u.exchange_id, u.number"
+    ),
+    "members": (
+        "SELECT r.key AS region_key, r.name AS region, m.role, m.name, m.status, "
+        "m.invited_at, m.joined_at, m.removed_at, m.erased_at, m.member_id "
+        "FROM members m LEFT JOIN regions r ON r.region_id = m.region_id "
+        "ORDER BY m.invited_at, m.member_id"
     ),
 }
 TABLES = (*SQL_TABLES, "rates")
@@ -312,6 +327,7 @@ def export(
         "events": summary.events,
         "head_position": summary.head_position,
         "head_hash": summary.head_hash,
+        "encrypted": encrypted_at_rest(log),
         "files": {
             path.name: {"bytes": path.stat().st_size, "sha256": file_sha256(path)} for path in files
         },

@@ -287,11 +287,17 @@ async def history(
 # --- names of what the events refer to ------------------------------------------------------
 
 
+ERASED_MEMBER = N_("erased member")
+"""Who a member whose personal data was erased is, in every history line."""
+
+
 @dataclass
 class Names:
     regions: dict[str, str] = field(default_factory=dict)
     measures: dict[str, str] = field(default_factory=dict)
     members: dict[str, str] = field(default_factory=dict)
+    erased: set[str] = field(default_factory=set)
+    """Members (hex ids) whose personal data was erased."""
 
     def region(self, hex_id: Any) -> str:
         return self.regions.get(str(hex_id), str(hex_id)[:8])
@@ -299,7 +305,9 @@ class Names:
     def measure(self, hex_id: Any) -> str:
         return self.measures.get(str(hex_id), str(hex_id)[:8])
 
-    def actor(self, actor: str, name: str | None = None) -> str:
+    def actor(self, actor: str, name: str | None = None, translate: Translate = str) -> str:
+        if actor in self.erased:
+            return translate(ERASED_MEMBER)
         return name or self.members.get(actor) or actor
 
 
@@ -328,11 +336,12 @@ async def names_for(db: aiosqlite.Connection, entries: Iterable[HistoryEntry]) -
     ):
         names.measures[r["measure_id"]] = r["code"]
     for r in await _rows(
-        db,
-        f"SELECT member_id, name FROM members WHERE name IS NOT NULL AND member_id IN ({marks})",
-        wanted,
+        db, f"SELECT member_id, name, erased_at FROM members WHERE member_id IN ({marks})", wanted
     ):
-        names.members[r["member_id"]] = r["name"]
+        if r["erased_at"] is not None:
+            names.erased.add(r["member_id"])
+        elif r["name"] is not None:
+            names.members[r["member_id"]] = r["name"]
     return names
 
 
@@ -372,9 +381,11 @@ DESCRIPTIONS: dict[str, str] = {
     "Member.RoleChanged": N_("Role changed to {role}"),
     "Member.LanguageChosen": N_("Language chosen: {language}"),
     "Member.Removed": N_("Removed: {reason}"),
+    "Member.PersonalDataErased": N_("Personal data erased: {reason}"),
     "Invitation.Issued": N_("Invite code issued"),
     "TelegramAccount.Linked": N_("Telegram account linked"),
     "TelegramAccount.Relinked": N_("Telegram account linked to another member"),
+    "TelegramAccount.Retired": N_("Telegram account retired"),
     "ChainCheckpoint.Recorded": N_("Checkpoint of the hash chain at position {position}"),
     "Report.Issued": N_("Report issued: {title} (as of {as_of})"),
 }
@@ -384,6 +395,7 @@ BARE = {
     "Member.RoleChanged": N_("Role changed"),
     "Member.LanguageChosen": N_("Language chosen"),
     "Member.Removed": N_("Removed"),
+    "Member.PersonalDataErased": N_("Personal data erased"),
     "RegionSlug.Claimed": N_("Short name claimed"),
     "ChainCheckpoint.Recorded": N_("Checkpoint of the hash chain"),
     "Report.Issued": N_("Report issued"),

@@ -28,7 +28,7 @@ from eventsourcing.utils import get_topic
 
 from audit.as_of import BERLIN, position_at_end_of, replayed
 from audit.charts import ChartLine, rate_chart_png, rate_points
-from audit.records import decode_state
+from audit.records import decode_state, plain_of
 from audit.texts import Translate, translator
 from audit.verify import ChainVerdict, verify_chain, verify_store
 from bot.i18n import N_
@@ -448,11 +448,11 @@ class IssuedReport:
 
 
 def issued_reports(log: RegioTwinApplication) -> list[IssuedReport]:
-    found = []
+    found, plain = [], plain_of(log)
     for notification in log.recorder.select_notifications(
         start=1, limit=1_000_000, topics=[REPORT_TOPIC]
     ):
-        data = decode_state(notification.state)
+        data = decode_state(notification.state, plain)
         found.append(
             IssuedReport(
                 position=notification.id,

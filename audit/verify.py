@@ -12,22 +12,35 @@ are checked:
   previous export or of a published report): the chain must pass through it. This is
   what catches a truncated tail, which leaves a shorter but consistent log.
 
+In an encrypted store (``REGIOTWIN_CIPHER_KEY``) the chain covers the stored ciphertext;
+states are decoded with the key (:data:`~audit.records.Plain`). An export of such a store
+checked without the key still has its chain checked, but not the decoded fields of its
+``encrypted`` lines, nor the checkpoints inside them: the verdict counts both
+(:attr:`ChainVerdict.unchecked`, :attr:`ChainVerdict.unread_checkpoints`).
+
 Everything streams: memory stays flat however long the log.
 """
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from audit.records import LineError, chained_event_of, decode_state, read_lines
-from domain.application import RegioTwinApplication
+from audit.records import (
+    LineError,
+    Plain,
+    chained_event_of,
+    decode_state,
+    plain_of,
+    read_lines,
+)
+from domain.application import RegioTwinApplication, is_encrypted
 from domain.audit import ChainCheckpoint
 from domain.chain import GENESIS, ChainedEvent, link, record
 
@@ -74,6 +87,10 @@ class ChainVerdict:
     line: int | None = None
     """For an export: the line of the first broken position."""
     reason: str = ""
+    unchecked: int = 0
+    """Encrypted lines of an export checked without the key: chain only, not their fields."""
+    unread_checkpoints: int = 0
+    """Checkpoints in such lines: not matched against the chain."""
 
     @property
     def intact(self) -> bool:
@@ -179,9 +196,8 @@ def verify_chain(
     return ChainVerdict(checked, previous, last, matched)
 
 
-def _checkpoint_of(position: int, state: bytes) -> Checkpoint | None:
+def _checkpoint_of(position: int, data: Mapping[str, Any]) -> Checkpoint | None:
     try:
-        data = decode_state(state)
         return Checkpoint(position, int(data["position"]), str(data["head_hash"]))
     except (KeyError, TypeError, ValueError):
         return None
@@ -191,13 +207,17 @@ def _checkpoint_of(position: int, state: bytes) -> Checkpoint | None:
 
 
 def store_checkpoints(log: RegioTwinApplication, page: int = 1000) -> Iterator[Checkpoint]:
-    after = 0
+    plain, after = plain_of(log), 0
     while True:
         found = log.recorder.select_notifications(
             start=after, limit=page, topics=[CHECKPOINT_TOPIC], inclusive_of_start=False
         )
         for notification in found:
-            checkpoint = _checkpoint_of(notification.id, notification.state)
+            try:
+                data = decode_state(notification.state, plain)
+            except ValueError:
+                continue
+            checkpoint = _checkpoint_of(notification.id, data)
             if checkpoint is not None:
                 yield checkpoint
         if len(found) < page:
@@ -215,7 +235,13 @@ def verify_store(log: RegioTwinApplication, expect: Anchor | None = None) -> Cha
 # --- an export file -------------------------------------------------------------------
 
 
-def _file_items(path: Path) -> Iterator[Item]:
+@dataclass
+class _Tally:
+    unchecked: int = 0
+    unread_checkpoints: int = 0
+
+
+def _file_items(path: Path, plain: Plain | None, tally: _Tally) -> Iterator[Item]:
     with path.open(encoding="utf-8") as file:
         for number, line, problem in read_lines(file):
             position = _position_of(line) if line is not None else None
@@ -223,11 +249,12 @@ def _file_items(path: Path) -> Iterator[Item]:
                 yield number, _Broken(position, f"line {number}: {problem}")
                 return
             try:
-                event = chained_event_of(line)
+                checked = chained_event_of(line, plain)
             except LineError as error:
                 yield number, _Broken(position, f"line {number}: {error}")
                 return
-            yield number, event
+            tally.unchecked += checked.unchecked
+            yield number, checked.event
 
 
 def _position_of(line: dict[str, Any]) -> int | None:
@@ -237,22 +264,52 @@ def _position_of(line: dict[str, Any]) -> int | None:
         return None
 
 
-def file_checkpoints(path: Path) -> Iterator[Checkpoint]:
+def file_checkpoints(
+    path: Path, plain: Plain | None = None, tally: _Tally | None = None
+) -> Iterator[Checkpoint]:
+    """The checkpoints of an export whose lines check (the main pass reports the others);
+    encrypted ones only with the key, else counted in ``tally``."""
     with path.open(encoding="utf-8") as file:
         for _number, line, _problem in read_lines(file):
             if line is None or line.get("type") != CHECKPOINT_TYPE:
                 continue
             try:
-                state = base64.b64decode(line["state"], validate=True)
-                position = int(line["position"])
-            except (KeyError, TypeError, ValueError):
+                checked = chained_event_of(line, plain)
+            except LineError:
                 continue
-            checkpoint = _checkpoint_of(position, state)
+            if checked.unchecked and tally is not None:
+                tally.unread_checkpoints += 1
+            if checked.fields is None:
+                continue
+            checkpoint = _checkpoint_of(checked.event.position, checked.fields.data)
             if checkpoint is not None:
                 yield checkpoint
 
 
-def verify_file(path: Path | str, expect: Anchor | None = None) -> ChainVerdict:
-    """Re-derive the chain from an export (JSON Lines, see :mod:`audit.records`)."""
-    path = Path(path)
-    return verify_chain(_file_items(path), list(file_checkpoints(path)), expect)
+def verify_file(
+    path: Path | str, expect: Anchor | None = None, plain: Plain | None = None
+) -> ChainVerdict:
+    """Re-derive the chain from an export (JSON Lines, see :mod:`audit.records`); its
+    encrypted lines are fully checked only with ``plain`` (:func:`cipher_reader`)."""
+    path, tally = Path(path), _Tally()
+    checkpoints = list(file_checkpoints(path, plain, tally))
+    verdict = verify_chain(_file_items(path, plain, tally), checkpoints, expect)
+    return replace(verdict, unchecked=tally.unchecked, unread_checkpoints=tally.unread_checkpoints)
+
+
+CIPHER_SETTINGS = ("CIPHER_TOPIC", "CIPHER_KEY", "COMPRESSOR_TOPIC")
+
+
+@contextmanager
+def cipher_reader(event_store_env: Mapping[str, str]) -> Iterator[Plain | None]:
+    """How to decode an export's encrypted states with the configured cipher key (None
+    without one), from an application kept in memory: the store itself is not opened."""
+    if not is_encrypted(dict(event_store_env)):
+        yield None
+        return
+    keys = {name: event_store_env[name] for name in CIPHER_SETTINGS if name in event_store_env}
+    app = RegioTwinApplication(env={**keys, "PERSISTENCE_MODULE": "eventsourcing.popo"})
+    try:
+        yield plain_of(app)
+    finally:
+        app.close()

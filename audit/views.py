@@ -198,6 +198,6 @@ def history_line(entry: HistoryEntry, names: Names, _: Translate, locale: str) -
     return _("#{position} {at} – {who}: {what}").format(
         position=entry.position,
         at=moment(entry.at, locale),
-        who=names.actor(entry.actor, entry.actor_name),
+        who=names.actor(entry.actor, entry.actor_name, _),
         what=describe(entry, names, _, locale),
     )

@@ -9,9 +9,11 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.errors import ErrorReplyMiddleware
+from bot.flood import FloodControlMiddleware
 from bot.gateway import DomainGateway
 from bot.handled_updates import HandledUpdates
 from bot.i18n import MemberLanguageMiddleware, build_i18n
+from bot.invite_guard import InviteGuard
 from bot.middlewares import MemberMiddleware, UpdateIdempotencyMiddleware
 from bot.ordering import ChatOrderMiddleware
 from bot.read_models import ReadModels
@@ -46,9 +48,12 @@ def build_dispatcher(services: BotServices, storage: BaseStorage | None = None) 
         admins=services.admins,
         read_models=services.read_models,
         clock=services.clock,
+        invite_guard=InviteGuard.sharing(services.handled_updates, services.clock),
     )
-    # Per update, outermost first: one chat at a time, idempotency, then who is acting.
+    # Per update, outermost first: one chat at a time, flood control (before anything that
+    # costs), idempotency, then who is acting.
     dispatcher.update.outer_middleware(ChatOrderMiddleware())
+    dispatcher.update.outer_middleware(FloodControlMiddleware(services.clock))
     dispatcher.update.outer_middleware(
         UpdateIdempotencyMiddleware(services.handled_updates, services.clock)
     )

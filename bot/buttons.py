@@ -8,9 +8,16 @@ as UUID hex; statuses and topics as their short domain values. Each packs into a
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+PAGE_LIMIT = 1_000_000
+Page = Annotated[int, Field(ge=1, le=PAGE_LIMIT)]
+"""A page number as buttons carry it: any other is forged and matches no button (an
+unbounded one overflowed SQLite's OFFSET)."""
 
 
 class StatusOpen(CallbackData, prefix="st"):
@@ -23,7 +30,7 @@ class ProgrammePage(CallbackData, prefix="pg"):
     """A page of the programme's ranking, edited in place."""
 
     programme: UUID
-    page: int
+    page: Page
 
 
 class MeasurePage(CallbackData, prefix="ms"):
@@ -36,7 +43,7 @@ class MeasurePage(CallbackData, prefix="ms"):
     topic: str = ""
     status: str = ""
     q: str = ""
-    page: int = 1
+    page: Page = 1
     fresh: bool = False
 
 
@@ -95,7 +102,7 @@ class TimelinePage(CallbackData, prefix="tl"):
 
     kind: str
     subject: UUID
-    page: int = 1
+    page: Page = 1
     fresh: bool = False
 
 

@@ -134,6 +134,13 @@ INVITE = command(
     MANAGERS,
     ("einladen",),
 )
+ERASE = command(
+    "erase",
+    "/erase me|MEMBER REASON",
+    N_("erases personal data: your own (me), or a member's (admins)"),
+    MEMBERS,
+    ("loeschen",),
+)
 MEMBERS_LIST = command(
     "members", "/members [REGION]", N_("the members you manage"), MANAGERS, ("mitglieder",)
 )
@@ -177,7 +184,12 @@ AS_OF = command(
     AUDITORS,
     ("stichtag",),
 )
-EXPORT = command("export", "/export", N_("the complete log and tables as files"), AUDITORS)
+EXPORT = command(
+    "export",
+    "/export",
+    N_("the complete log and tables as files"),
+    frozenset({Role.AUDITOR, Role.ADMIN}),  # the whole programme's log, not one region's
+)
 VERIFY = command("verify", "/verify", N_("proves the log was not altered"), AUDITORS, ("pruefen",))
 CHART = command(
     "chart", "/chart [REGION]", N_("the implementation rate as a chart"), MEMBERS, ("grafik",)

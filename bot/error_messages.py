@@ -26,6 +26,7 @@ MESSAGES: dict[str, str] = {
         "Your region teaches this topic in the twinning; advice requests come from the partner."
     ),
     "advice_request.not_found": N_("There is no such question."),
+    "auth.erasure": N_("Only admins, or the members themselves, erase a member's personal data."),
     "auth.member_management": N_("Only coordinators and admins manage members."),
     "auth.not_a_partner": N_("Your region is not a partner of this twinning."),
     "auth.other_region": N_("You can act only for your own region."),
@@ -37,6 +38,7 @@ MESSAGES: dict[str, str] = {
     "auth.role_reserved_to_admins": N_("Only admins hand out the role {role}."),
     "auth.system_only": N_("Only the system does this."),
     "auth.unknown_member": N_("You are not a member of RegioTwin."),
+    "batch.refused": N_("The import was refused as a whole; nothing was recorded."),
     "checkpoint.exists": N_("The chain head at this position is recorded already."),
     "command.id_reused": N_("This request was already used for something else."),
     "command.invalid": N_("That input is not valid: {problems}"),
@@ -64,6 +66,7 @@ MESSAGES: dict[str, str] = {
     "measure.not_found": N_("There is no such measure."),
     "measure.status_unchanged": N_("The measure is already {status}."),
     "measure.unchanged": N_("Nothing changed."),
+    "member.erased": N_("This member's personal data was erased already."),
     "member.not_found": N_("There is no such member."),
     "member.not_joined": N_("This member has not joined yet."),
     "member.removed": N_("This member was removed."),
@@ -85,6 +88,9 @@ MESSAGES: dict[str, str] = {
     "region.not_found": N_("There is no region {ref}."),
     "region.slug_taken": N_("The short name {slug} is taken."),
     "store.busy": N_("Not saved: the store is busy. Please try again."),
+    "store.unavailable": N_(
+        "Not saved: the data store is not available right now. Please try again in a moment."
+    ),
     "twinning.closed": N_("This twinning is {status}."),
     "twinning.ends_before_start": N_("A twinning must end after it starts."),
     "twinning.exists": N_("These two regions are twinned already."),
@@ -100,16 +106,33 @@ MESSAGES: dict[str, str] = {
 FALLBACK = N_("That did not work ({code}).")
 
 
+PARAM_LIMIT = 80
+"""Characters of a value shown in an error: what users typed may be 4096 characters long."""
+
+
+class _Params(dict[str, Any]):
+    """A value the error does not carry (a forged button's id) shows as –; the error path
+    itself must never fail."""
+
+    def __missing__(self, key: str) -> str:
+        return "–"
+
+
+def _shown(value: object) -> str:
+    text = " ".join(str(value).split())
+    return esc(text if len(text) <= PARAM_LIMIT else text[: PARAM_LIMIT - 1] + "…")
+
+
 def render_error(error: DomainError) -> str:
     """The localized, HTML-escaped sentence for a domain error."""
     template = MESSAGES.get(error.code)
     if template is None:
         return _(FALLBACK).format(code=esc(error.code))
-    params: dict[str, Any] = {
-        key: esc(value_label(error.code, key, value)) for key, value in error.params.items()
-    }
+    params = _Params(
+        {key: _shown(value_label(error.code, key, value)) for key, value in error.params.items()}
+    )
     if isinstance(error, InvalidCommand):
         params["problems"] = esc(", ".join(field for field, _rule in error.problems))
     if isinstance(error, Conflict):
         params["changes"] = esc(", ".join(change["event"] for change in error.changes))
-    return _(template).format(**params)
+    return _(template).format_map(params)

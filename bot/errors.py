@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
 from bot.error_messages import render_error
+from bot.middlewares import STORE_FAULT
 from domain.errors import DomainError
 
 log = logging.getLogger("regiotwin.bot")
@@ -34,6 +35,9 @@ class ErrorReplyMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         try:
+            fault = data.get(STORE_FAULT)
+            if fault is not None:  # not even the member could be looked up
+                raise fault
             return await handler(event, data)
         except DomainError as error:
             log.info("refused: %s", error.code, extra={"params": error.params})

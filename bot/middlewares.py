@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,10 +13,14 @@ from aiogram.types import TelegramObject, Update
 from bot.gateway import DomainGateway
 from bot.handled_updates import HandledUpdates
 from domain.clock import Clock
+from domain.errors import StoreUnavailable
 
 log = logging.getLogger("regiotwin.bot")
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+STORE_FAULT = "store_fault"
+"""Set when the acting member could not be looked up because the event store failed."""
 
 
 def idempotency_key(bot: Bot, update: Update) -> str:
@@ -42,7 +47,10 @@ class UpdateIdempotencyMiddleware(BaseMiddleware):
         try:
             return await handler(event, data)
         finally:
-            await self.handled.mark(key, self.clock.now())
+            try:
+                await self.handled.mark(key, self.clock.now())
+            except (OSError, sqlite3.Error):  # e.g. the disk is full: it was answered anyway
+                log.warning("could not note update %s as handled", key, exc_info=True)
 
 
 class MemberMiddleware(BaseMiddleware):
@@ -53,6 +61,11 @@ class MemberMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = data.get("event_from_user")
-        data["member"] = None if user is None else await self.gateway.member_profile(user.id)
+        try:
+            data["member"] = None if user is None else await self.gateway.member_profile(user.id)
+        except StoreUnavailable as error:
+            # Told by ErrorReplyMiddleware, in the user's language, instead of silence.
+            data["member"] = None
+            data[STORE_FAULT] = error
         data["gateway"] = self.gateway
         return await handler(event, data)

@@ -61,8 +61,8 @@ def _fit(text: str) -> str:
 def who(payload: dict[str, Any]) -> str:
     """Who did it: "Jan Brinkmann (Kreis Steinfurt)"; the office; or RegioTwin itself."""
     name = payload.get("actor")
-    if not name:
-        return "RegioTwin"
+    if not name:  # a member's name is blank once their personal data is erased
+        return _("A former member") if payload.get("actor_id") else "RegioTwin"
     region = payload.get("actor_region")
     if region and region in name:  # "Jan Brinkmann (Kreis Steinfurt)" says it already
         return f"<b>{esc(name)}</b>"

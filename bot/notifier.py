@@ -14,7 +14,10 @@ language, sends it and records how that ended:
 
 Limits: at most ``overall_per_second`` messages in any second (a sliding window, in this
 process); one message per second per private chat and one per 3 s per group (kept in the
-outbox per chat, so they hold across instances). Clock and sleep are injected, so the
+outbox per chat, so they hold across instances). Both count a message from the moment its
+request was answered: Telegram saw it at some point between request and answer, so no
+latency can put more than the limit into any second as Telegram counts it (the price: the
+rate is ``overall_per_second / (1 s + round trip)``). Clock and sleep are injected, so the
 limits are tested on a fake clock.
 
 A crash loses nothing: a claim not finished within ``stale_after`` is pending again, so
@@ -55,23 +58,39 @@ Sleep = Callable[[float], Awaitable[Any]]
 
 class SlidingWindow:
     """At most ``limit`` events in any ``window`` seconds (exact, unlike a token bucket
-    whose burst adds to its rate)."""
+    whose burst adds to its rate).
+
+    An event may take time (a request in flight): ``begin`` takes its place at once and
+    ``end`` dates it when it is over, so an event is never dated before it may have
+    happened. ``record`` is an instant event."""
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
         self._times: deque[float] = deque()
+        self._open = 0
 
     def delay(self, now: float) -> float:
-        """Seconds until one more event may happen (0: now)."""
+        """Seconds until one more event may begin (0: now)."""
         while self._times and self._times[0] <= now - self.window:
             self._times.popleft()
-        if len(self._times) < self.limit:
+        excess = len(self._times) + self._open - self.limit
+        if excess < 0:
             return 0.0
-        return self._times[0] + self.window - now
+        if excess < len(self._times):
+            return self._times[excess] + self.window - now
+        return self.window  # only open events fill the window: wait for one to end
+
+    def begin(self) -> None:
+        self._open += 1
+
+    def end(self, now: float) -> None:
+        self._open -= 1
+        self._times.append(now)
 
     def record(self, now: float) -> None:
-        self._times.append(now)
+        self.begin()
+        self.end(now)
 
 
 class Limits:
@@ -84,8 +103,11 @@ class Limits:
     def delay(self, now: float) -> float:
         return max(self.overall.delay(now), self.paused_until - now, 0.0)
 
-    def record(self, now: float) -> None:
-        self.overall.record(now)
+    def begin(self) -> None:
+        self.overall.begin()
+
+    def end(self, now: float) -> None:
+        self.overall.end(now)
 
     def pause_until(self, moment: float) -> None:
         self.paused_until = max(self.paused_until, moment)
@@ -204,7 +226,7 @@ class Notifier:
         if claimed is None:
             self._slots.release()
             return False
-        self.limits.record(now.timestamp())
+        self.limits.begin()
         task = asyncio.create_task(self._deliver(claimed))
         self._in_flight.add(task)
         task.add_done_callback(self._done)
@@ -218,13 +240,16 @@ class Notifier:
 
     async def _deliver(self, claimed: Claimed) -> None:
         try:
-            rendered = render(self.i18n, claimed.template, claimed.payload, claimed.language)
-            await self.bot.send_message(
-                chat_id=claimed.chat_id,
-                text=rendered.text,
-                reply_markup=rendered.markup,
-                request_timeout=self.policy.request_timeout,
-            )
+            try:
+                rendered = render(self.i18n, claimed.template, claimed.payload, claimed.language)
+                await self.bot.send_message(
+                    chat_id=claimed.chat_id,
+                    text=rendered.text,
+                    reply_markup=rendered.markup,
+                    request_timeout=self.policy.request_timeout,
+                )
+            finally:
+                self.limits.end(self._seconds())
         except TelegramRetryAfter as error:
             await self._retry_after(claimed, error)
         except TelegramForbiddenError as error:

@@ -107,7 +107,7 @@ def _member_names(service: RegioTwin) -> dict[str, str]:
         1, head, topics=["domain.member:Member.Joined"]
     ):
         event = service.app.mapper.to_domain_event(notification)
-        names[event.originator_id.hex] = event.name
+        names[event.originator_id.hex] = event.personal.name or event.originator_id.hex[:8]
     return names
 
 

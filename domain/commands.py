@@ -500,3 +500,17 @@ class ChooseDigestTime(Command):
     member_id: Id
     at: LocalTime
     timezone: TimeZoneName | None = None
+
+
+# --- privacy -------------------------------------------------------------------------
+
+
+class EraseMemberData(Command):
+    """Erase a member's personal data (name, Telegram account): admins, or the member.
+
+    The log keeps that it happened, by whom and when, and the reason: say why (e.g.
+    "request under GDPR Art. 17"), never name the person.
+    """
+
+    member_id: Id
+    reason: Reason

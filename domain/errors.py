@@ -64,3 +64,11 @@ class CommandIdReused(DomainError):
     """An idempotency key came back with a different command."""
 
     code = "command.id_reused"
+
+
+class StoreUnavailable(DomainError):
+    """The event store could not be read or written just now (locked by another writer,
+    disk full, read-only, server down or restarting). The transaction was rolled back:
+    nothing of the command was recorded, and the same command may simply be tried again."""
+
+    code = "store.unavailable"

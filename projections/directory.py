@@ -1,4 +1,9 @@
-"""Directory: programmes, regions and members, for names and "who" in every screen."""
+"""Directory: programmes, regions and members, for names and "who" in every screen.
+
+A member's name comes from the sealed personal data of ``Member.Joined``
+(:mod:`domain.personal_data`): None once erased. ``Member.PersonalDataErased`` blanks it
+in the live read model, and a rebuild never sees it, so both give the same rows.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ HANDLERS = EventHandlers()
 
 class Directory(ReadModelProjection):
     name = "directory"
-    schema_version = 2
+    schema_version = 3
     handlers = HANDLERS
     schema = """
     CREATE TABLE programmes (
@@ -48,7 +53,8 @@ class Directory(ReadModelProjection):
         invited_at TEXT NOT NULL,
         invite_expires_at TEXT NOT NULL,
         joined_at TEXT,
-        removed_at TEXT
+        removed_at TEXT,
+        erased_at TEXT
     );
     CREATE INDEX members_by_region ON members (region_id, status)
     """
@@ -108,7 +114,7 @@ def _member_joined(db: sqlite3.Cursor, event: Any, position: int) -> None:
     change_one(
         db,
         "UPDATE members SET name = ?, status = 'active', joined_at = ? WHERE member_id = ?",
-        (event.name, instant(event.timestamp), uid(event.originator_id)),
+        (event.personal.name, instant(event.timestamp), uid(event.originator_id)),
     )
 
 
@@ -126,5 +132,14 @@ def _member_removed(db: sqlite3.Cursor, event: Any, position: int) -> None:
     change_one(
         db,
         "UPDATE members SET status = 'removed', removed_at = ? WHERE member_id = ?",
+        (instant(event.timestamp), uid(event.originator_id)),
+    )
+
+
+@HANDLERS.on(Member.PersonalDataErased)
+def _member_erased(db: sqlite3.Cursor, event: Any, position: int) -> None:
+    change_one(
+        db,
+        "UPDATE members SET name = NULL, erased_at = ? WHERE member_id = ?",
         (instant(event.timestamp), uid(event.originator_id)),
     )

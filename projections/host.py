@@ -131,6 +131,19 @@ class ProjectionHost:
         app_name = self.log.name
         return {f.name: f.view.max_tracking_id(app_name) for f in self._followed}
 
+    def _positions_readable_now(self) -> dict[str, int | None]:
+        """Like :meth:`positions`, without those that cannot be read just now (a follower
+        that tracks its position in a PostgreSQL server that is restarting): its runner
+        meets the same fault, stops and is noted as failed; nobody should wait for it."""
+        app_name = self.log.name
+        positions: dict[str, int | None] = {}
+        for followed in self._followed:
+            try:
+                positions[followed.name] = followed.view.max_tracking_id(app_name)
+            except Exception:
+                logger.debug("the position of %s cannot be read now", followed.name)
+        return positions
+
     def wait_until_current(self, timeout: float = 5.0, *, poll: float = 0.005) -> bool:
         """Wait until every projection that is not stopped has reached the log's head."""
         return self.wait_until(self.head(), timeout, poll=poll)
@@ -141,7 +154,7 @@ class ProjectionHost:
         while time.monotonic() < deadline:
             if self._ready.is_set():
                 failed = {f.name for f in self._followed if f.failed_at is not None}
-                positions = self.positions()
+                positions = self._positions_readable_now()
                 if all(
                     (positions[name] or 0) >= target for name in positions if name not in failed
                 ):
@@ -223,8 +236,18 @@ class ProjectionHost:
     def _as_failure(self, followed: _Followed, error: BaseException) -> ProjectionFailed:
         if isinstance(error, ProjectionFailed):
             return error
-        position = followed.view.max_tracking_id(self.log.name)
-        notification = event_log.next_after(self.log, position)
+        try:
+            position = followed.view.max_tracking_id(self.log.name)
+            notification = event_log.next_after(self.log, position)
+        except Exception:  # the store that stopped the runner is down: no details then
+            return ProjectionFailed(
+                followed.name,
+                followed.failed_at or 0,
+                error,
+                event_type=None,
+                originator_id=None,
+                originator_version=None,
+            )
         if notification is None:
             return ProjectionFailed(
                 followed.name,
@@ -237,11 +260,16 @@ class ProjectionHost:
         return ProjectionFailed.at_notification(followed.name, notification, error)
 
     def _stopped(self, followed: _Followed, failure: ProjectionFailed) -> None:
-        record_failure(self.store, failure)
+        # Schedule the retry first: noting the failure writes to the read-model file, and
+        # the fault that stopped the runner (a full disk) may well stop that write too.
         followed.failed_at = failure.notification_id
         delay = self._retry_delays[min(followed.retries, len(self._retry_delays) - 1)]
         followed.retries += 1
         followed.retry_at = time.monotonic() + delay
+        try:
+            record_failure(self.store, failure)
+        except Exception:
+            logger.exception("could not note that %s stopped", followed.name)
 
     def _close_runner(self, followed: _Followed) -> None:
         runner, followed.runner = followed.runner, None

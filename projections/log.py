@@ -68,6 +68,10 @@ class PollingSQLiteApplicationRecorder(ChainedSQLiteApplicationRecorder):
         return PollingSubscription(self, gt=gt, topics=topics)
 
 
+POSTGRES_FOLLOWER = "projections.pg_follow:FollowingPostgresApplicationRecorder"
+"""By topic: :mod:`projections.pg_follow` needs the ``postgres`` extra."""
+
+
 def follower_env(event_store_env: dict[str, str]) -> dict[str, str]:
     """The environment of an application that reads (and follows) the log."""
     env = dict(event_store_env)
@@ -75,9 +79,13 @@ def follower_env(event_store_env: dict[str, str]) -> dict[str, str]:
     if module.endswith("sqlite"):
         env["APPLICATION_RECORDER_TOPIC"] = get_topic(PollingSQLiteApplicationRecorder)
     elif module.endswith("postgres"):
-        # One connection listens, one reads: a follower needs no more.
-        env.setdefault("POSTGRES_POOL_SIZE", "1")
-        env.setdefault("POSTGRES_MAX_OVERFLOW", "2")
+        # A subscription that also looks for itself (a missed NOTIFY must not stall it).
+        env["APPLICATION_RECORDER_TOPIC"] = POSTGRES_FOLLOWER
+        # One connection listens, one reads: a follower needs no more. (Set, not defaulted:
+        # the store's env has the service's pool size, and with it seven followers held
+        # ~56 connections per bot; two bots filled PostgreSQL's default 100.)
+        env["POSTGRES_POOL_SIZE"] = "1"
+        env["POSTGRES_MAX_OVERFLOW"] = "2"
     return env
 
 

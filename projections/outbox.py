@@ -680,12 +680,25 @@ class OutboxStore:
         )
 
     def mark_sent(self, notification_id: int, now: datetime) -> None:
+        """``now``: when Telegram answered. The chat's interval counts from then too (the
+        claim set it from the claim): Telegram saw the message at some point before."""
         with self.db.transaction() as tx:
             tx.execute(
                 "UPDATE outbox_notifications SET state = ?, sent_at = ?, claimed_by = NULL,"
                 " claimed_at = NULL, last_error = NULL WHERE id = ?",
                 (SENT, instant(now), notification_id),
             )
+            row = tx.one(
+                "SELECT chat_id FROM outbox_notifications WHERE id = ?", (notification_id,)
+            )
+            if row is not None:
+                chat_id = int(row["chat_id"])
+                after = instant(now + chat_interval(chat_id))
+                tx.execute(
+                    "UPDATE outbox_chats SET next_send_at = ?"
+                    " WHERE chat_id = ? AND next_send_at < ?",
+                    (after, chat_id, after),
+                )
 
     def retry_at(
         self, notification_id: int, at: datetime, error: str, *, count_attempt: bool

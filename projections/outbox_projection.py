@@ -14,6 +14,12 @@ The rules (see ``bot/NOTIFICATIONS.md``):
 * a region's coordinators hear of status changes of their measures made by someone else;
 * the programme office hears of twinnings started and completed;
 * the actor never hears of their own action.
+
+Personal data: a member's name and chat id come from the sealed personal data of
+``Member.Joined`` (:mod:`domain.personal_data`). ``Member.PersonalDataErased`` forgets
+both, takes the chat id out of the member's notifications and the chat's rate-limit row,
+and blanks the name in every notification's payload that named them as the actor
+(``actor_id``), digests included.
 """
 
 from __future__ import annotations
@@ -99,7 +105,11 @@ class Step:
         row = None if actor.startswith("system:") else self.member(actor)
         if row is None:
             return {"actor": None, "actor_region": None}
-        return {"actor": row["name"], "actor_region": self.region_name(row["region_id"])}
+        return {
+            "actor": row["name"],
+            "actor_id": actor,  # to blank the name, should the actor's data be erased
+            "actor_region": self.region_name(row["region_id"]),
+        }
 
     def notify(
         self,
@@ -234,7 +244,11 @@ def _member_invited(s: Step) -> None:
 def _member_joined(s: Step) -> None:
     s.tx.execute(
         "UPDATE outbox_members SET name = ?, chat_id = ?, active = 1 WHERE member_id = ?",
-        (s.event.name, int(s.event.telegram_user_id), uid(s.event.originator_id)),
+        (
+            s.event.personal.name,
+            s.event.personal.telegram_user_id,  # None: erased (the member hears nothing)
+            uid(s.event.originator_id),
+        ),
     )
 
 
@@ -264,6 +278,51 @@ def _member_removed(s: Step) -> None:
         " AND state IN ('pending', 'digest')",
         (member_id,),
     )
+
+
+@on("Member.PersonalDataErased")
+def _member_erased(s: Step) -> None:
+    member_id = uid(s.event.originator_id)
+    assert member_id is not None
+    row = s.member(member_id)
+    chat_id = None if row is None else row["chat_id"]
+    s.tx.execute(
+        "UPDATE outbox_members SET name = NULL, chat_id = NULL, active = 0 WHERE member_id = ?",
+        (member_id,),
+    )
+    # What was sent to them stays on record (sent once, never again), without their chat.
+    s.tx.execute(
+        "UPDATE outbox_notifications SET state = 'cancelled' WHERE member_id = ?"
+        " AND state IN ('pending', 'digest')",
+        (member_id,),
+    )
+    s.tx.execute("UPDATE outbox_notifications SET chat_id = 0 WHERE member_id = ?", (member_id,))
+    if chat_id is not None:
+        s.tx.execute("DELETE FROM outbox_chats WHERE chat_id = ?", (chat_id,))
+    for note in s.tx.all(
+        "SELECT id, payload FROM outbox_notifications WHERE payload LIKE ?", (f"%{member_id}%",)
+    ):
+        payload = json.loads(note["payload"])
+        if _forget_actor(payload, member_id):
+            s.tx.execute(
+                "UPDATE outbox_notifications SET payload = ? WHERE id = ?",
+                (json.dumps(payload, sort_keys=True, ensure_ascii=False), note["id"]),
+            )
+
+
+def _forget_actor(value: Any, member_id: str) -> bool:
+    """Blank the actor's name wherever ``actor_id`` is the member (nested: digests)."""
+    changed = False
+    if isinstance(value, dict):
+        if value.get("actor_id") == member_id and value.get("actor") is not None:
+            value["actor"] = None
+            changed = True
+        for item in value.values():
+            changed = _forget_actor(item, member_id) or changed
+    elif isinstance(value, list):
+        for item in value:
+            changed = _forget_actor(item, member_id) or changed
+    return changed
 
 
 @on("Region.Registered")

@@ -4,10 +4,15 @@ Each business event becomes one entry; ``timeline_index`` files it under every s
 it concerns. An aggregate's subjects are fixed by its creation event (an exchange belongs
 to its twinning and both partner regions, a measure to itself and its region ...), and
 its later events follow them.
+
+Personal data: an entry shows a member's name (``Member.Joined``), never the Telegram
+id; ``Member.PersonalDataErased`` blanks the name in the member's earlier entries, as a
+rebuild (which reads the name as erased) writes them.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -16,6 +21,7 @@ from domain.exchange import Exchange
 from domain.goal import Goal
 from domain.measure import Measure
 from domain.member import Member
+from domain.personal_data import PersonalData
 from domain.programme import Programme
 from domain.region import Region
 from domain.twinning import Twinning
@@ -36,6 +42,7 @@ NOT_SHOWN = frozenset(
         "command_id",
         "invite_code_hash",
         "telegram_user_id",
+        "account_id",
     }
 )
 
@@ -44,7 +51,7 @@ Subject = tuple[str, str]
 
 class Timelines(ReadModelProjection):
     name = "timelines"
-    schema_version = 1
+    schema_version = 2
     handlers = HANDLERS
     schema = """
     CREATE TABLE timeline_entries (
@@ -110,7 +117,15 @@ def _subjects_of_new(db: sqlite3.Cursor, event: Any) -> list[Subject]:
 
 
 def _details(event: Any) -> str:
-    return canonical_json({k: v for k, v in vars(event).items() if k not in NOT_SHOWN})
+    shown: dict[str, Any] = {}
+    for key, value in vars(event).items():
+        if key in NOT_SHOWN:
+            continue
+        if isinstance(value, PersonalData):
+            shown.update(value.shown())
+        else:
+            shown[key] = value
+    return canonical_json(shown)
 
 
 @HANDLERS.on_every_event
@@ -142,4 +157,22 @@ def _entry(db: sqlite3.Cursor, event: Any, position: int) -> None:
         db.execute(
             "INSERT OR IGNORE INTO timeline_index VALUES (?, ?, ?)",
             (subject_kind, subject_id, position),
+        )
+
+
+@HANDLERS.on(Member.PersonalDataErased)
+def _erased(db: sqlite3.Cursor, event: Any, position: int) -> None:
+    """The member's earlier entries, as a rebuild after the erasure writes them."""
+    rows = db.execute(
+        "SELECT position, details FROM timeline_entries WHERE aggregate_id = ? AND position < ?",
+        (uid(event.originator_id), position),
+    ).fetchall()
+    for entry_position, text in rows:
+        details = json.loads(text)
+        if details.get("name") is None:
+            continue
+        details["name"] = None
+        db.execute(
+            "UPDATE timeline_entries SET details = ? WHERE position = ?",
+            (canonical_json(details), entry_position),
         )

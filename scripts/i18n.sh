@@ -18,5 +18,18 @@ if [ "${1:-}" != "compile" ]; then
       "$BABEL" init -i "$LOCALES/messages.pot" -o "$po" -l "$lang" >/dev/null
     fi
   done
+  # pybabel update wraps at 76 columns and drops the header; keep the catalogs' own format
+  .venv/bin/python - <<'PY'
+from babel.messages.pofile import read_po, write_po
+for lang in ("de", "en"):
+    path = f"bot/locales/{lang}/LC_MESSAGES/messages.po"
+    with open(path, "rb") as file:
+        catalog = read_po(file)
+    with open(path, "wb") as file:
+        write_po(file, catalog, no_location=True, sort_output=True, width=100)
+    untranslated = [m.id for m in catalog if m.id and not m.string and lang == "de"]
+    if untranslated:
+        print(f"{len(untranslated)} German translation(s) missing:", *untranslated, sep="\n  ")
+PY
 fi
 "$BABEL" compile -d "$LOCALES" -D messages --use-fuzzy >/dev/null

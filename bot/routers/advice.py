@@ -23,6 +23,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import catalog
 from bot.acting import BERLIN, require_member
+from bot.buttons import PAGE_LIMIT, Page
 from bot.catalog import RECORDERS
 from bot.gateway import DomainGateway
 from bot.labels import status_label, topic_label
@@ -122,11 +123,11 @@ class AdviceMeasure(CallbackData, prefix="adm"):
 class AdviceMeasures(CallbackData, prefix="admp"):
     advice: str
     version: int
-    page: int
+    page: Page
 
 
 class AdvicePage(CallbackData, prefix="advp"):
-    page: int
+    page: Page
 
 
 def _text(message: Message) -> str:
@@ -471,7 +472,9 @@ async def _advise_subject(
 async def advise_page(
     query: CallbackQuery, callback_data: AdviseStep, state: FSMContext, read_models: ReadModels
 ) -> None:
-    page = int(callback_data.value) if callback_data.value.isdigit() else 1
+    value = callback_data.value  # "²".isdigit() too; and a forged page may be huge
+    page = int(value) if value.isascii() and value.isdigit() else 1
+    page = page if page <= PAGE_LIMIT else 1
     screen = await _subject_screen(await state.get_data(), read_models, max(1, page))
     await query.answer()
     if screen is not None:

@@ -47,7 +47,9 @@ from audit.verify import verify_store
 from audit.views import View, history_line
 from bot import catalog
 from bot.acting import require_member, today
+from bot.buttons import Page
 from bot.gateway import DomainGateway
+from bot.lookups import shorten
 from bot.read_models import ReadModels
 from bot.rendering import day, esc, percent
 from bot.replies import answer_long
@@ -66,7 +68,7 @@ KINDS = {MEASURE: "m", TWINNING: "t", REGION: "r", MEMBER: "p"}
 class HistoryPage(CallbackData, prefix="ahist"):
     kind: str
     ident: str
-    page: int
+    page: Page
 
 
 def locale() -> str:
@@ -159,7 +161,7 @@ async def history_command(
         )
     if len(subjects) > 1:
         await message.answer(
-            _("Several match {ref}; which one?").format(ref=esc(ref)),
+            _("Several match {ref}; which one?").format(ref=esc(shorten(ref, 60))),
             reply_markup=InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
@@ -274,7 +276,7 @@ async def export_command(
     message: Message, member: MemberProfile | None, gateway: DomainGateway, clock: Clock
 ) -> None:
     acting = require_member(member)
-    if acting.role not in EVERYTHING:
+    if not catalog.EXPORT.allowed_for(acting):
         await message.answer(_("Only auditors and admins receive the complete log."))
         return
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="regiotwin-export-"))

@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import catalog
 from bot.acting import require_member, today
+from bot.buttons import Page
 from bot.gateway import DomainGateway
 from bot.labels import EXCHANGE_KINDS, exchange_kind_label, topic_label
 from bot.partners import (
@@ -98,11 +99,11 @@ class ExchangeStep(CallbackData, prefix="ex"):
 class FollowUpDone(CallbackData, prefix="fu"):
     exchange: str
     number: int
-    page: int
+    page: Page
 
 
 class FollowUpsPage(CallbackData, prefix="fup"):
-    page: int
+    page: Page
 
 
 def _text(message: Message) -> str:

@@ -272,11 +272,15 @@ async def _one_measure(
     async with read_models.fresh() as db:
         found = await measures_meant(db, member, code)
     if not found:
-        await message.answer(_("There is no measure {code}.").format(code=esc(code.upper())))
+        await message.answer(  # what was typed, shortened: it may be 4096 characters long
+            _("There is no measure {code}.").format(code=esc(shorten(code.upper(), 60)))
+        )
         return None
     if len(found) > 1:
         await message.answer(
-            _("Several regions have a measure {code}. Which one?").format(code=esc(code.upper())),
+            _("Several regions have a measure {code}. Which one?").format(
+                code=esc(shorten(code.upper(), 60))
+            ),
             reply_markup=choice_of_measures(found),
         )
         return None
@@ -728,7 +732,7 @@ async def setstatus(
             _(
                 "“{word}” is not a status. Use planned, in_progress, implemented or "
                 "discontinued (or proposed)."
-            ).format(word=esc(words[1]))
+            ).format(word=esc(shorten(words[1], 60)))
         )
         return
     found = await _one_measure(message, read_models, acting, words[0])
@@ -768,7 +772,8 @@ async def progress(
     acting = require_member(member)
     words = (command.args or "").split()
     value = words[1].rstrip("%") if len(words) >= 2 else ""
-    if not value.isdigit() or not 0 <= int(value) <= 100:
+    # "²" and "٣" are digits to isdigit(), and int() refuses 5,000 of them: ASCII, short
+    if not (value.isascii() and value.isdigit() and len(value) <= 3) or int(value) > 100:
         await message.answer(
             _("Usage: {usage}").format(usage=esc(catalog.PROGRESS.usage))
             + "\n"

@@ -1,4 +1,5 @@
-"""Managing members: /members [REGION], /role MEMBER ROLE, /remove MEMBER REASON.
+"""Managing members: /members [REGION], /role MEMBER ROLE, /remove MEMBER REASON, and
+erasing personal data: /erase MEMBER REASON (admins), /erase me REASON (anyone, their own).
 
 Coordinators manage their own region (the programme office's coordinators every region),
 admins everyone. A member is named by a handle: the first hex digits of their id (at least
@@ -22,8 +23,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import catalog
 from bot.acting import BERLIN, require_member
+from bot.buttons import Page
 from bot.gateway import DomainGateway
 from bot.labels import role_label
+from bot.lookups import shorten
 from bot.partners import (
     button,
     clip,
@@ -40,7 +43,7 @@ from bot.read_models import ReadModels
 from bot.rendering import day, esc
 from bot.replies import answer_long
 from domain.clock import Clock
-from domain.commands import ChangeRole, RemoveMember
+from domain.commands import ChangeRole, EraseMemberData, RemoveMember
 from domain.errors import NotAllowed, NotFound
 from domain.service import MemberProfile
 from domain.values import Role
@@ -81,7 +84,7 @@ class MemberRole(CallbackData, prefix="memr"):
 
 class MembersPage(CallbackData, prefix="meml"):
     scope: str  # a region's compact id, or "office"
-    page: int
+    page: Page
 
 
 class RemoveDialog(StatesGroup):
@@ -471,7 +474,7 @@ async def change_role(
     if role is None:
         await message.answer(
             _("There is no role {role}; roles: staff, coordinator, auditor, admin.").format(
-                role=esc(parts[1])
+                role=esc(shorten(parts[1], 60))
             )
         )
         return
@@ -521,11 +524,90 @@ async def remove(
     )
 
 
+# --- /erase ---------------------------------------------------------------------------------
+
+MYSELF = frozenset({"me", "mich", "ich"})
+
+
+async def _erasable(read_models: ReadModels, handle: str) -> list[UUID]:
+    """Members (removed ones too) whose id starts with ``handle`` (at least 6 hex digits)."""
+    from audit.history import MEMBER, find_subjects
+
+    text = handle.strip().lower()
+    if len(text) < queries.MEMBER_HANDLE_MIN or not all(c in "0123456789abcdef" for c in text):
+        return []
+    async with read_models.fresh() as db:
+        subjects = await find_subjects(db, text)
+    return [subject.id for subject in subjects if subject.kind == MEMBER]
+
+
+async def erase(
+    message: Message,
+    command: CommandObject,
+    member: MemberProfile | None,
+    gateway: DomainGateway,
+    command_id: str,
+    read_models: ReadModels,
+) -> None:
+    """Crypto-shredding: the member is removed and their name and Telegram account can
+    never be read again; the log keeps that it happened, by whom, when and why."""
+    acting = require_member(member)
+    parts = (command.args or "").split(maxsplit=1)
+    if len(parts) != 2:
+        await message.answer(
+            _(
+                "Usage: /erase MEMBER REASON (admins; the handle is shown by /members), or "
+                "/erase me REASON for your own data.\nThe member is removed, and their name "
+                "and Telegram account can never be read again; the log keeps that it "
+                "happened. Please do not name the person in the reason."
+            )
+        )
+        return
+    who, reason = parts
+    myself = who.lower() in MYSELF
+    if myself:
+        target = acting.member_id
+    else:
+        if acting.role != Role.ADMIN:
+            raise NotAllowed("auth.erasure")
+        found = await _erasable(read_models, who)
+        if not found:
+            raise NotFound("member.not_found")
+        if len(found) > 1:
+            await message.answer(
+                _(
+                    "The handle {handle} fits several members; please use more of it "
+                    "(see /members)."
+                ).format(handle=esc(who))
+            )
+            return
+        target = found[0]
+    await gateway.handle(
+        EraseMemberData.parse(member_id=target, reason=reason),
+        actor=acting.member_id,
+        command_id=command_id,
+    )
+    if myself:
+        await message.answer(
+            _(
+                "Your personal data was erased: RegioTwin can no longer read your name or "
+                "your Telegram account. Goodbye!"
+            )
+        )
+        return
+    await message.answer(
+        _("The personal data of member {handle} was erased by {actor}.").format(
+            handle=esc(target.hex[: len(who)]), actor=esc(acting.name)
+        )
+    )
+
+
 def build() -> Router:
     router = Router(name="members")
     router.message.register(members_list, catalog.MEMBERS_LIST.filter)
     router.message.register(change_role, catalog.ROLE.filter)
     router.message.register(remove, catalog.REMOVE.filter)
+    router.message.register(erase, catalog.ERASE.filter)
     router.callback_query.register(members_page, MembersPage.filter())
     router.callback_query.register(member_action, MemberAct.filter())
     router.callback_query.register(role_chosen, MemberRole.filter())

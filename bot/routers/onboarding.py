@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from aiogram import Bot, Router
 from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -13,9 +15,12 @@ from bot import catalog
 from bot.acting import require_member
 from bot.callbacks import LanguageChoice
 from bot.gateway import DomainGateway
+from bot.invite_guard import InviteGuard
 from bot.labels import role_label
 from bot.rendering import esc
+from domain.clock import Clock
 from domain.commands import ChooseLanguage, EnrolAdmin, InviteMember, JoinWithInvite
+from domain.errors import InvalidCommand, NotAllowed, RuleViolated
 from domain.service import MemberProfile
 from domain.values import Language, Role
 
@@ -30,15 +35,36 @@ async def start(
     gateway: DomainGateway,
     command_id: str,
     admins: frozenset[int],
+    clock: Clock,
+    invite_guard: InviteGuard | None = None,
 ) -> None:
     user = message.from_user
     assert user is not None
     if command.args:
-        outcome = await gateway.handle(
-            JoinWithInvite.parse(code=command.args, telegram_user_id=user.id, name=user.full_name),
-            actor=ONBOARDING_ACTOR,
-            command_id=command_id,
-        )
+        until = None if invite_guard is None else await invite_guard.blocked_until(user.id)
+        if until is not None:  # guessing codes: refused without asking the domain
+            minutes = max(1, math.ceil((until - clock.now()).total_seconds() / 60))
+            await message.answer(
+                _(
+                    "Too many invite codes that did not work. Please try again in {minutes} "
+                    "minutes, with the link your coordinator sent you."
+                ).format(minutes=minutes)
+            )
+            return
+        try:
+            outcome = await gateway.handle(
+                JoinWithInvite.parse(
+                    code=command.args, telegram_user_id=user.id, name=user.full_name
+                ),
+                actor=ONBOARDING_ACTOR,
+                command_id=command_id,
+            )
+        except (NotAllowed, RuleViolated, InvalidCommand):  # a wrong, used or expired code
+            if invite_guard is not None:
+                await invite_guard.failed(user.id)
+            raise
+        if invite_guard is not None:
+            await invite_guard.succeeded(user.id)
         await message.answer(
             _(
                 "Welcome to RegioTwin, {name}! You joined as {role}. /help shows what you can do."

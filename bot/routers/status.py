@@ -15,7 +15,15 @@ from bot.acting import require_member, today
 from bot.buttons import MeasurePage, ProgrammePage, StatusOpen, TimelinePage
 from bot.i18n import N_
 from bot.labels import topic_label
-from bot.lookups import locale, member_twinnings, send, show, twinning_name, twinnings_meant
+from bot.lookups import (
+    locale,
+    member_twinnings,
+    send,
+    shorten,
+    show,
+    twinning_name,
+    twinnings_meant,
+)
 from bot.read_models import ReadModels
 from bot.rendering import day, esc, moment, percent
 from bot.replies import answer_long
@@ -243,7 +251,7 @@ async def status(
         twinnings = await twinnings_meant(db, acting, ref or None)
     if not twinnings:
         await message.answer(
-            _("There is no twinning with {region} yet.").format(region=esc(ref))
+            _("There is no twinning with {region} yet.").format(region=esc(shorten(ref, 60)))
             if ref
             else _("Your region has no twinning yet.")
             if acting.region_id is not None

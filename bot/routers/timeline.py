@@ -235,12 +235,17 @@ SENTENCES: dict[str, Describe] = {
     "Member.Invited": lambda who, d, n, code: _("{who} invited a member as {role}.").format(
         who=who, role=_role(d.get("role"))
     ),
-    "Member.Joined": lambda who, d, n, code: _("{name} joined.").format(name=esc(d.get("name"))),
+    "Member.Joined": lambda who, d, n, code: _("{name} joined.").format(
+        name=esc(d["name"]) if d.get("name") else _("A former member")  # erased
+    ),
     "Member.RoleChanged": lambda who, d, n, code: _(
         "{who} changed a member's role to {role}."
     ).format(who=who, role=_role(d.get("role"))),
     "Member.LanguageChosen": lambda who, d, n, code: _("{who} chose a language.").format(who=who),
     "Member.Removed": lambda who, d, n, code: _("{who} removed a member.").format(who=who),
+    "Member.PersonalDataErased": lambda who, d, n, code: _(
+        "{who} erased a member's personal data."
+    ).format(who=who),
 }
 
 

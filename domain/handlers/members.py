@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from uuid import UUID
 
 from domain import ids
 from domain.access import Actor
@@ -10,6 +11,7 @@ from domain.commands import (
     ChangeRole,
     ChooseLanguage,
     EnrolAdmin,
+    EraseMemberData,
     InviteMember,
     JoinWithInvite,
     RemoveMember,
@@ -17,6 +19,7 @@ from domain.commands import (
 from domain.errors import NotAllowed, RuleViolated
 from domain.handlers import lookup
 from domain.member import Invitation, Member, TelegramAccount
+from domain.personal_data import telegram_account_id
 from domain.recording import acting_as, recorded_now
 from domain.service import Outcome, handles
 from domain.unit_of_work import UnitOfWork
@@ -52,12 +55,12 @@ def invite_member(cmd: InviteMember, uow: UnitOfWork, actor: Actor) -> Outcome:
     )
 
 
-def _link_account(uow: UnitOfWork, member: Member, telegram_user_id: int) -> None:
-    account = uow.find(TelegramAccount, ids.telegram_account_id(telegram_user_id))
+def _link_account(uow: UnitOfWork, member: Member, account_id: UUID) -> None:
+    account = uow.find(TelegramAccount, account_id)
     if account is None:
-        uow.add(TelegramAccount(telegram_user_id=telegram_user_id, member_id=member.id))
+        uow.add(TelegramAccount(account_id=account_id, member_id=member.id))
         return
-    current = uow.find(Member, account.member_id)
+    current = None if account.member_id is None else uow.find(Member, account.member_id)
     if current is not None and not current.removed:
         raise RuleViolated("invite.account_in_use")
     account.relink(member.id)
@@ -69,9 +72,10 @@ def join_with_invite(cmd: JoinWithInvite, uow: UnitOfWork, actor: Actor) -> Outc
     if invitation is None:
         raise NotAllowed("invite.invalid")
     member = uow.get(Member, invitation.member_id)
+    account_id = telegram_account_id(uow.app, cmd.telegram_user_id)
     with acting_as(member.id.hex):
-        member.join(cmd.telegram_user_id, cmd.name, recorded_now())
-        _link_account(uow, member, cmd.telegram_user_id)
+        member.join(cmd.telegram_user_id, cmd.name, account_id, recorded_now())
+        _link_account(uow, member, account_id)
     return Outcome.of(member, role=str(member.role))
 
 
@@ -88,8 +92,9 @@ def enrol_admin(cmd: EnrolAdmin, uow: UnitOfWork, actor: Actor) -> Outcome:
             invite_expires_at=recorded_now() + timedelta(minutes=1),
         )
     )
-    member.join(cmd.telegram_user_id, cmd.name, recorded_now())
-    _link_account(uow, member, cmd.telegram_user_id)
+    account_id = telegram_account_id(uow.app, cmd.telegram_user_id)
+    member.join(cmd.telegram_user_id, cmd.name, account_id, recorded_now())
+    _link_account(uow, member, account_id)
     return Outcome.of(member, role=str(member.role))
 
 
@@ -118,4 +123,25 @@ def remove_member(cmd: RemoveMember, uow: UnitOfWork, actor: Actor) -> Outcome:
     actor.require_member_management(member.region_id, member.role)
     member = uow.get(Member, cmd.member_id, cmd.expected_version)  # rights first, then version
     member.remove(cmd.reason)
+    return Outcome.of(member)
+
+
+@handles(EraseMemberData)
+def erase_member_data(cmd: EraseMemberData, uow: UnitOfWork, actor: Actor) -> Outcome:
+    """Crypto-shredding (:mod:`domain.personal_data`): record the erasure and retire the
+    Telegram account's index; storing ``Member.PersonalDataErased`` destroys the key.
+
+    The key goes when the events are written, right before their insert: a command (or
+    a batch) refused on the way destroys nothing. Should the insert itself fail after
+    that, the data is unreadable already (never the other way round: an erasure on
+    record with the data still readable), and the same command again records it.
+    """
+    if not actor.is_admin and actor.member_id != cmd.member_id:
+        raise NotAllowed("auth.erasure")
+    member = uow.get(Member, cmd.member_id)
+    member.erase_personal_data(cmd.reason)
+    if member.account_id is not None:
+        account = uow.find(TelegramAccount, member.account_id)
+        if account is not None and account.member_id == member.id:
+            account.retire()  # the account acts for nobody now, and may join again
     return Outcome.of(member)

@@ -23,7 +23,7 @@ def codes_raised_by_the_domain() -> set[str]:
         for match in CODE.finditer(source):
             value = match.group(1)
             prefix = value.split(".")[0]
-            if prefix in {"eventsourcing", "domain", "system"}:
+            if prefix in {"eventsourcing", "domain", "system", "regiotwin"}:
                 continue
             found.add(value)
     return found - NOT_CODES

@@ -1,0 +1,1 @@
+"""Operating RegioTwin: backups and restores."""

@@ -1,0 +1,70 @@
+"""The benchmarks keep working: every figure runs at a tiny scale and gives numbers.
+
+Speed targets are not asserted here (machines are noisy); ``python -m benchmarks`` reports
+them. Figures 6 and 8 start real bot processes (importing aiogram takes seconds), so this
+takes a minute or two rather than seconds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from benchmarks.cli import parse_args, run
+from tests.stores import postgres_url
+
+TINY = ["--quick", "--events", "1500", "--samples", "8"]
+
+
+def tiny_run(tmp_path: Path, *figures: str, postgres: str | None = None) -> dict:
+    argv = [*TINY, "--cache", str(tmp_path / "cache"), "--json", str(tmp_path / "out.json")]
+    argv += ["--only", *figures]
+    if postgres:
+        argv += ["--postgres-url", postgres]
+    output = io.StringIO()
+    results = run(parse_args(argv), console=Console(file=output, width=160))
+    assert results["failures"] == {}, output.getvalue()
+    written = json.loads((tmp_path / "out.json").read_text())["rows"]
+    assert [(r["name"], r["value"]) for r in written] == [
+        (r["name"], r["value"]) for r in results["rows"]
+    ]
+    assert "RegioTwin benchmarks" in output.getvalue()
+    return results
+
+
+def has_number(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def check_rows(results: dict, figures: tuple[str, ...]) -> None:
+    rows = results["rows"]
+    for figure in figures:
+        own = [row for row in rows if row["figure"].rstrip("bc") == figure]
+        assert own, f"figure {figure} is missing from the table"
+        for row in own:
+            assert has_number(row["value"]), row
+            if row["reference_name"]:
+                assert has_number(row["reference"]), row
+            assert row["met"] in (True, False, None), row
+
+
+def test_every_figure_without_postgres_runs_and_gives_numbers(tmp_path: Path) -> None:
+    figures = ("1", "2", "3", "4", "5", "6", "7")
+    results = tiny_run(tmp_path, *figures)
+    check_rows(results, figures)
+    assert results["mode"] == "quick"
+    assert results["machine"]["cores"]
+
+
+@pytest.mark.postgres
+def test_the_postgres_figure_runs_and_gives_numbers(tmp_path: Path) -> None:
+    results = tiny_run(tmp_path, "8", postgres=postgres_url())
+    check_rows(results, ("8",))
+    names = " ".join(row["name"] for row in results["rows"])
+    assert "Two bot instances" in names
+    assert "duplicated notifications" in names
