@@ -11,16 +11,12 @@ from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 import aiosqlite
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalog import RECORDERS
-from bot.labels import role_label, topic_label
-from bot.rendering import TELEGRAM_MESSAGE_LIMIT
-from bot.replies import answer_long
-from domain.errors import NotAllowed, NotFound
+from bot.labels import topic_label
+from domain.errors import NotFound
 from domain.service import MemberProfile
 from domain.values import Topic
 from projections import queries
@@ -29,26 +25,11 @@ from projections.models import MeasureSummary, RankedTwinning, RegionRef, Twinni
 NO_VALUE = "-"  # typed for "none" or "keep" in guided dialogs
 
 
-def locale() -> str:
-    """The language of the current answer (set by the language middleware)."""
-    return str(get_i18n().current_locale)
-
-
-def private(message: Message) -> bool:
-    return message.chat.type == "private"
-
-
 def may_record_for(member: MemberProfile, region_id: UUID) -> bool:
     """Whether to offer buttons that record for a region (the domain checks again)."""
     if member.role not in RECORDERS:
         return False
     return member.region_id is None or member.region_id == region_id
-
-
-def shorten(text: str, limit: int) -> str:
-    """One line of at most ``limit`` characters (for buttons and lists)."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 async def region_named(db: aiosqlite.Connection, ref: str) -> RegionRef:
@@ -108,40 +89,6 @@ async def measures_meant(
 def twinning_name(twinning: TwinningRef | RankedTwinning) -> str:
     """Plain text (for buttons): the partners' names."""
     return f"{twinning.first.name} – {twinning.second.name}"
-
-
-async def show(
-    query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """Replace the pressed message with a new screen (a new message if it cannot be edited)."""
-    message = query.message
-    if isinstance(message, Message) and len(text) <= TELEGRAM_MESSAGE_LIMIT:
-        try:
-            await message.edit_text(text, reply_markup=reply_markup)
-        except TelegramBadRequest as error:
-            if "message is not modified" not in str(error):
-                raise
-        return
-    if isinstance(message, Message):
-        await answer_long(message, text, reply_markup=reply_markup)
-    elif query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=reply_markup)
-
-
-async def send(
-    query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """Answer a button with a new message below the pressed one."""
-    if isinstance(query.message, Message):
-        await answer_long(query.message, text, reply_markup=reply_markup)
-    elif query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=reply_markup)
-
-
-def require_recorder(member: MemberProfile) -> None:
-    """Refuse read-only roles before a guided dialog rather than at its end."""
-    if member.role not in RECORDERS:
-        raise NotAllowed("auth.read_only", role=role_label(member.role))
 
 
 def topic_keyboard(factory: Callable[..., CallbackData]) -> InlineKeyboardMarkup:

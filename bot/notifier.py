@@ -315,7 +315,11 @@ class Notifier:
         return self.clock.now().timestamp()
 
     async def _wait_for_rate(self) -> None:
-        while (delay := self.limits.delay(self._seconds())) > 0:
+        while True:
+            await asyncio.sleep(0)  # answers already in are dated now, not after the wait
+            delay = self.limits.delay(self._seconds())
+            if delay <= 0:
+                return
             await self.sleep(delay)
 
     async def _until_next(self) -> float:

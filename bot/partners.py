@@ -1,5 +1,5 @@
 """What the exchange, advice and member screens share: which twinning and which side a
-member acts in, compact ids for buttons, and small rendering helpers.
+member acts in, and compact ids for buttons.
 
 Button data is client-controlled: every id that comes back in a button is looked up again
 in the read models and checked against what the pressing member may see.
@@ -11,26 +11,15 @@ import base64
 import binascii
 from uuid import UUID
 
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-)
-from aiogram.utils.i18n import get_i18n
-from aiogram.utils.i18n import gettext as _
+from aiogram.types import InlineKeyboardMarkup
 
-from bot.catalog import BotCommand
 from bot.read_models import ReadModels
-from bot.rendering import esc, split_message
-from domain.errors import NotAllowed, NotFound
+from bot.screens import button, keyboard
+from domain.errors import NotFound
 from domain.service import MemberProfile
 from projections import queries
 from projections.models import RegionRef, RegionTwinning
-
-BUTTON_TEXT = 60
 
 
 class TwinningPick(CallbackData, prefix="twp"):
@@ -65,73 +54,6 @@ def from_short_id(text: str, not_found: str = "item.not_found") -> UUID:
 
 
 # --- who may do what ----------------------------------------------------------------------
-
-
-def require_command(member: MemberProfile, entry: BotCommand, code: str = "auth.read_only") -> None:
-    """Refuse a command the member's role may not use, before any dialog starts."""
-    if not entry.allowed_for(member):
-        raise NotAllowed(code, role=str(member.role))
-
-
-async def in_private(message: Message, entry: BotCommand) -> bool:
-    """Guided dialogs run in a private chat: in a group the bot sees commands only."""
-    if message.chat.type == "private":
-        return True
-    name = entry.aliases[0] if locale() == "de" and entry.aliases else entry.name
-    await message.answer(
-        _("Please use {command} in a private chat with me.").format(command=esc(f"/{name}"))
-    )
-    return False
-
-
-def locale() -> str:
-    return get_i18n().current_locale
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten a stored text for a list (callers escape the result)."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=clip(text, BUTTON_TEXT), callback_data=data.pack())
-
-
-def keyboard(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup | None:
-    rows = [row for row in rows if row]
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-
-
-def pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-
-
-async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Show a new state of a screen in place (the rest in new messages if it grew long)."""
-    parts = split_message(text)
-    try:
-        await message.edit_text(parts[0], reply_markup=markup if len(parts) == 1 else None)
-    except TelegramBadRequest as error:
-        if "not modified" not in str(error):
-            raise
-    for index, part in enumerate(parts[1:], start=2):
-        await message.answer(part, reply_markup=markup if index == len(parts) else None)
-
-
-async def drop_buttons(message: Message) -> None:
-    """Take the buttons off a message whose question is answered."""
-    try:
-        await message.edit_reply_markup(reply_markup=None)
-    except TelegramBadRequest as error:
-        if "not modified" not in str(error):
-            raise
-
-
-def message_of(query: CallbackQuery) -> Message:
-    """The message a button belongs to (too old to be shown again: nothing to act on)."""
-    if not isinstance(query.message, Message):
-        raise NotFound("item.not_found")
-    return query.message
 
 
 # --- twinnings ----------------------------------------------------------------------------

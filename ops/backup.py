@@ -176,11 +176,9 @@ def _finish_files(target: Path, copied: list[CopiedFile]) -> list[CopiedFile]:
 # --- PostgreSQL -------------------------------------------------------------------------
 
 
-def pg_dump_command(env: dict[str, str], file: Path) -> tuple[list[str], dict[str, str]]:
-    """``pg_dump`` of the configured database (its schema only, if one is configured) in
-    the custom format, and the environment it needs (``PGPASSWORD``)."""
-    command = [
-        "pg_dump",
+def _connection_options(env: dict[str, str]) -> list[str]:
+    """Where the configured database is, as pg_dump and pg_restore take it."""
+    return [
         "--host",
         env.get("POSTGRES_HOST", "127.0.0.1"),
         "--port",
@@ -189,31 +187,21 @@ def pg_dump_command(env: dict[str, str], file: Path) -> tuple[list[str], dict[st
         env.get("POSTGRES_USER", ""),
         "--dbname",
         env.get("POSTGRES_DBNAME", "regiotwin"),
-        "--format=custom",
         "--no-owner",
-        "--file",
-        str(file),
     ]
+
+
+def pg_dump_command(env: dict[str, str], file: Path) -> tuple[list[str], dict[str, str]]:
+    """``pg_dump`` of the configured database (its schema only, if one is configured) in
+    the custom format, and the environment it needs (``PGPASSWORD``)."""
+    command = ["pg_dump", *_connection_options(env), "--format=custom", "--file", str(file)]
     if env.get("POSTGRES_SCHEMA"):
         command += ["--schema", env["POSTGRES_SCHEMA"]]
     return command, {"PGPASSWORD": env.get("POSTGRES_PASSWORD", "")}
 
 
 def pg_restore_command(env: dict[str, str], file: Path) -> list[str]:
-    return [
-        "pg_restore",
-        "--host",
-        env.get("POSTGRES_HOST", "127.0.0.1"),
-        "--port",
-        env.get("POSTGRES_PORT", "5432"),
-        "--username",
-        env.get("POSTGRES_USER", ""),
-        "--dbname",
-        env.get("POSTGRES_DBNAME", "regiotwin"),
-        "--no-owner",
-        "--exit-on-error",
-        str(file),
-    ]
+    return ["pg_restore", *_connection_options(env), "--exit-on-error", str(file)]
 
 
 def shown(command: list[str]) -> str:

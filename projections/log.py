@@ -30,33 +30,43 @@ POLL_INTERVAL = 0.02
 """Seconds between looks at an SQLite log: new events reach the read models in ~20 ms."""
 
 
-class PollingSubscription(ListenNotifySubscription[ApplicationRecorder]):
+class WakingSubscription:
+    """Mixin for eventsourcing's listen/notify subscriptions: also wake the puller every
+    ``INTERVAL`` seconds, whether or not a notification came."""
+
+    INTERVAL = POLL_INTERVAL
+    _has_been_notified: threading.Event
+
     def __init__(
         self,
-        recorder: ApplicationRecorder,
+        recorder: Any,
         gt: int | None = None,
         topics: Sequence[str] = (),
-        interval: float = POLL_INTERVAL,
+        interval: float | None = None,
     ) -> None:
-        self._interval = interval
+        self._interval = self.INTERVAL if interval is None else interval
         self._stopping = threading.Event()
-        super().__init__(recorder=recorder, gt=gt, topics=topics)
-        self._tick_thread = threading.Thread(target=self._tick, name="log-poll", daemon=True)
-        self._tick_thread.start()
+        super().__init__(recorder=recorder, gt=gt, topics=topics)  # type: ignore[call-arg]
+        self._wake_thread = threading.Thread(target=self._wake, name="log-wake", daemon=True)
+        self._wake_thread.start()
 
-    def _tick(self) -> None:
+    def _wake(self) -> None:
         while not self._stopping.wait(self._interval):
             self._has_been_notified.set()
 
     def stop(self) -> None:
         self._stopping.set()
-        super().stop()
+        super().stop()  # type: ignore[misc]
 
     def __exit__(self, *args: object, **kwargs: Any) -> None:
         try:
-            super().__exit__(*args, **kwargs)
+            super().__exit__(*args, **kwargs)  # type: ignore[misc]
         finally:
-            self._tick_thread.join()
+            self._wake_thread.join()
+
+
+class PollingSubscription(WakingSubscription, ListenNotifySubscription[ApplicationRecorder]):
+    """SQLite cannot notify: the timer is the only wake-up."""
 
 
 class PollingSQLiteApplicationRecorder(ChainedSQLiteApplicationRecorder):

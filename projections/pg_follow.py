@@ -11,46 +11,20 @@ notification delays an event by at most that long. Needs the ``postgres`` extra.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Subscription
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
+from eventsourcing.postgres import PostgresSubscription
 
 from domain.chained_postgres import ChainedPostgresApplicationRecorder
+from projections.log import WakingSubscription
 
 LOOK_INTERVAL = 0.5
 """Seconds between looks at the log when no notification came (notifications are faster)."""
 
 
-class LookingPostgresSubscription(PostgresSubscription):
-    def __init__(
-        self,
-        recorder: PostgresApplicationRecorder,
-        gt: int | None = None,
-        topics: Sequence[str] = (),
-        interval: float = LOOK_INTERVAL,
-    ) -> None:
-        self._interval = interval
-        self._stopping = threading.Event()
-        super().__init__(recorder=recorder, gt=gt, topics=topics)
-        self._look_thread = threading.Thread(target=self._look, name="log-look", daemon=True)
-        self._look_thread.start()
-
-    def _look(self) -> None:
-        while not self._stopping.wait(self._interval):
-            self._has_been_notified.set()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        super().stop()
-
-    def __exit__(self, *args: object, **kwargs: Any) -> None:
-        try:
-            super().__exit__(*args, **kwargs)
-        finally:
-            self._look_thread.join()
+class LookingPostgresSubscription(WakingSubscription, PostgresSubscription):
+    INTERVAL = LOOK_INTERVAL
 
 
 class FollowingPostgresApplicationRecorder(ChainedPostgresApplicationRecorder):

@@ -30,18 +30,9 @@ from bot.labels import status_label, topic_label
 from bot.partners import (
     SidePick,
     TwinningPick,
-    button,
     chosen_twinning,
-    clip,
-    edit,
     from_short_id,
-    in_private,
-    keyboard,
-    locale,
-    message_of,
-    pairs,
     region_ref_text,
-    require_command,
     short_id,
     twinning_keyboard,
     twinning_name,
@@ -50,6 +41,17 @@ from bot.partners import (
 from bot.read_models import ReadModels
 from bot.rendering import day, esc
 from bot.replies import answer_long
+from bot.screens import (
+    button,
+    clip,
+    edit,
+    in_private,
+    keyboard,
+    locale,
+    message_of,
+    pairs,
+    require_command,
+)
 from domain.commands import (
     AcknowledgeAdvice,
     AdoptAdvice,

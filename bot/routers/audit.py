@@ -25,7 +25,6 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from audit import answers
@@ -49,10 +48,10 @@ from bot import catalog
 from bot.acting import require_member, today
 from bot.buttons import Page
 from bot.gateway import DomainGateway
-from bot.lookups import shorten
 from bot.read_models import ReadModels
 from bot.rendering import day, esc, percent
 from bot.replies import answer_long
+from bot.screens import locale, shorten
 from domain.clock import Clock
 from domain.errors import NotAllowed, NotFound
 from domain.service import MemberProfile
@@ -69,10 +68,6 @@ class HistoryPage(CallbackData, prefix="ahist"):
     kind: str
     ident: str
     page: Page
-
-
-def locale() -> str:
-    return str(get_i18n().current_locale)
 
 
 def scope_of(member: MemberProfile) -> UUID | None:

@@ -26,19 +26,9 @@ from bot.gateway import DomainGateway
 from bot.labels import EXCHANGE_KINDS, exchange_kind_label, topic_label
 from bot.partners import (
     TwinningPick,
-    button,
     chosen_twinning,
-    clip,
-    drop_buttons,
-    edit,
     from_short_id,
-    in_private,
-    keyboard,
-    locale,
-    message_of,
-    pairs,
     region_ref_text,
-    require_command,
     short_id,
     twinning_keyboard,
     twinning_name,
@@ -47,6 +37,18 @@ from bot.partners import (
 from bot.read_models import ReadModels
 from bot.rendering import day, esc
 from bot.replies import answer_long
+from bot.screens import (
+    button,
+    clip,
+    drop_buttons,
+    edit,
+    in_private,
+    keyboard,
+    locale,
+    message_of,
+    pairs,
+    require_command,
+)
 from domain.clock import Clock
 from domain.commands import CompleteFollowUp, RecordExchange
 from domain.errors import NotFound, RuleViolated

@@ -20,20 +20,11 @@ from bot.buttons import GoalConfirm, GoalPick, GoalTopic
 from bot.gateway import DomainGateway
 from bot.i18n import N_
 from bot.labels import topic_label
-from bot.lookups import (
-    NO_VALUE,
-    decimal_of,
-    locale,
-    private,
-    region_named,
-    require_recorder,
-    shorten,
-    show,
-    topic_keyboard,
-)
+from bot.lookups import NO_VALUE, decimal_of, region_named, topic_keyboard
 from bot.read_models import ReadModels
 from bot.rendering import esc, number
 from bot.replies import answer_long
+from bot.screens import locale, private, require_recorder, shorten, show
 from domain.commands import Name, Reason, ReviseGoal, SetGoal, TargetValue, Year
 from domain.errors import Conflict, NotAllowed, NotFound, RuleViolated
 from domain.service import MemberProfile

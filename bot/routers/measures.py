@@ -36,20 +36,15 @@ from bot.labels import TOPICS, status_label, topic_label
 from bot.lookups import (
     NO_VALUE,
     decimal_of,
-    locale,
     may_record_for,
     measures_meant,
-    private,
     region_named,
-    require_recorder,
-    send,
-    shorten,
-    show,
     topic_keyboard,
 )
 from bot.read_models import ReadModels
 from bot.rendering import day, esc, number, percent
 from bot.replies import answer_long
+from bot.screens import locale, private, require_recorder, send, shorten, show
 from domain.commands import (
     ChangeMeasureStatus,
     Day,

@@ -26,22 +26,21 @@ from bot.acting import BERLIN, require_member
 from bot.buttons import Page
 from bot.gateway import DomainGateway
 from bot.labels import role_label
-from bot.lookups import shorten
-from bot.partners import (
+from bot.partners import from_short_id, short_id
+from bot.read_models import ReadModels
+from bot.rendering import day, esc
+from bot.replies import answer_long
+from bot.screens import (
     button,
     clip,
     edit,
-    from_short_id,
     in_private,
     keyboard,
     locale,
     message_of,
     require_command,
-    short_id,
+    shorten,
 )
-from bot.read_models import ReadModels
-from bot.rendering import day, esc
-from bot.replies import answer_long
 from domain.clock import Clock
 from domain.commands import ChangeRole, EraseMemberData, RemoveMember
 from domain.errors import NotAllowed, NotFound

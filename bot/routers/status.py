@@ -15,18 +15,11 @@ from bot.acting import require_member, today
 from bot.buttons import MeasurePage, ProgrammePage, StatusOpen, TimelinePage
 from bot.i18n import N_
 from bot.labels import topic_label
-from bot.lookups import (
-    locale,
-    member_twinnings,
-    send,
-    shorten,
-    show,
-    twinning_name,
-    twinnings_meant,
-)
+from bot.lookups import member_twinnings, twinning_name, twinnings_meant
 from bot.read_models import ReadModels
 from bot.rendering import day, esc, moment, percent
 from bot.replies import answer_long
+from bot.screens import locale, send, shorten, show
 from domain.clock import Clock
 from domain.errors import NotFound
 from domain.service import MemberProfile

@@ -26,18 +26,11 @@ from bot.labels import (
     status_label,
     topic_label,
 )
-from bot.lookups import (
-    locale,
-    measures_meant,
-    send,
-    shorten,
-    show,
-    twinning_name,
-    twinnings_meant,
-)
+from bot.lookups import measures_meant, twinning_name, twinnings_meant
 from bot.read_models import ReadModels
 from bot.rendering import day, esc, moment, number, percent
 from bot.replies import answer_long
+from bot.screens import locale, send, shorten, show
 from domain.errors import NotFound
 from domain.service import MemberProfile
 from domain.values import MEASURE_CODE_PATTERN

@@ -236,7 +236,7 @@ def test_postgres_backup_prints_pg_dump_without_the_password(tmp_path: Path) -> 
     assert result.pg_dump_command is not None
     assert (
         "PGPASSWORD=… pg_dump --host db.example --port 5433 --username ops --dbname regiotwin "
-        "--format=custom --no-owner --file " in text
+        "--no-owner --format=custom --file " in text
     )
     assert "pg_restore" in text
 
