@@ -20,9 +20,10 @@ from audit.checkpoint import record_checkpoint
 from audit.export import export as export_folder
 from audit.history import HistoryEntry, Names, Subject, describe, names_for
 from audit.history import history as history_page
+from audit.records import plain_of
 from audit.report import ChainBroken, find_issued, publish_reports
 from audit.texts import translator
-from audit.verify import Anchor, ChainVerdict, verify_file, verify_store
+from audit.verify import Anchor, ChainVerdict, cipher_reader, verify_file, verify_store
 from audit.views import View
 from bot.acting import today as today_of
 from bot.rendering import moment
@@ -181,6 +182,7 @@ def export(
         today = today_of(service.clock)
         target = folder or Path(f"export-{today.isoformat()}")
         result = export_folder(service.app, target, today, exported_at=now)
+        verdict = verify_file(result.log_file, plain=plain_of(service.app))
     finally:
         service.close()
     table = Table(title=f"Export in {target}")
@@ -191,7 +193,6 @@ def export(
         count = result.rows.get(path.stem, result.log.events if path == result.log_file else None)
         table.add_row(path.name, "" if count is None else str(count), str(path.stat().st_size))
     console.print(table)
-    verdict = verify_file(result.log_file)
     _print_verdict(console, verdict, f"{result.log_file}")
     if not verdict.intact:
         raise SystemExit(1)
@@ -210,6 +211,7 @@ def _print_verdict(console: Console, verdict: ChainVerdict, source: str) -> None
                 style="green",
             )
         )
+        _print_unchecked(console, verdict, source)
         console.print(
             Text(
                 f"Keep the head to check later logs against it: --expect {verdict.anchor}",
@@ -227,6 +229,27 @@ def _print_verdict(console: Console, verdict: ChainVerdict, source: str) -> None
     )
 
 
+def _print_unchecked(console: Console, verdict: ChainVerdict, source: str) -> None:
+    """What an encrypted export checked without the cipher key leaves open."""
+    if verdict.unchecked:
+        console.print(
+            Text(
+                f"{verdict.unchecked} events encrypted: their decoded fields were not checked; "
+                f"check them with `python run_bot.py verify --file {source}` and the cipher "
+                "key (REGIOTWIN_CIPHER_KEY).",
+                style="yellow",
+            )
+        )
+    if verdict.unread_checkpoints:
+        console.print(
+            Text(
+                f"{verdict.unread_checkpoints} checkpoints encrypted: not matched against the "
+                "chain without the cipher key.",
+                style="yellow",
+            )
+        )
+
+
 def verify(
     settings: Settings,
     console: Console,
@@ -235,10 +258,14 @@ def verify(
     expect: str | None = None,
 ) -> ChainVerdict:
     """Re-derive the hash chain from the store (or from an export file), check every
-    checkpoint and the anchor ``expect`` (``POSITION:HASH``); exit 1 if broken."""
+    checkpoint and the anchor ``expect`` (``POSITION:HASH``); exit 1 if broken. An export
+    of an encrypted store is checked field by field only with ``REGIOTWIN_CIPHER_KEY`` set;
+    without it the chain is checked and the unchecked lines are counted."""
     anchor = Anchor.parse(expect) if expect else None
     if file is not None:
-        verdict = verify_file(file, anchor)
+        # With the cipher key configured, an encrypted export is checked field by field too.
+        with cipher_reader(settings.event_store_env) as plain:
+            verdict = verify_file(file, anchor, plain)
         source = str(file)
     else:
         service = _service(settings, None)

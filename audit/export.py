@@ -22,6 +22,13 @@ the log's bytes are what the chain covers, so they cannot carry clear names. Aud
 see who acted by name in the tables (``members.csv``, follow-up owners), built from the
 read models: names of members not erased, blank for those erased (``erased_at`` says
 when). An export is a copy: erasing a member later does not reach it.
+
+Encryption at rest (``REGIOTWIN_CIPHER_KEY``): each line's ``state`` stays the stored
+ciphertext, which the chain covers, and its ``data`` (with ``recorded_at``, ``actor``,
+``command_id``) is decoded with the key; such lines, and the manifest, say
+``"encrypted": true``. ``verify_export.py`` checks their chain but cannot check their
+decoded fields (it reports how many it left unchecked); ``python run_bot.py verify --file``
+with the key checks everything.
 """
 
 from __future__ import annotations
@@ -334,6 +341,8 @@ def export(
         "rows": tables.rows,
         "verify": f"python3 {VERIFIER.name} {LOG_FILE}",
     }
+    if manifest["encrypted"]:
+        manifest["verify_with_key"] = f"python run_bot.py verify --file {LOG_FILE}"
     (folder / MANIFEST_FILE).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

@@ -448,7 +448,8 @@ class IssuedReport:
 
 
 def issued_reports(log: RegioTwinApplication) -> list[IssuedReport]:
-    found, plain = [], plain_of(log)
+    found: list[IssuedReport] = []
+    plain = plain_of(log)
     for notification in log.recorder.select_notifications(
         start=1, limit=1_000_000, topics=[REPORT_TOPIC]
     ):

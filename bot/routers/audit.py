@@ -41,6 +41,7 @@ from audit.history import (
     names_for,
     subjects_by_id,
 )
+from audit.records import encrypted_at_rest
 from audit.report import region_chart_png
 from audit.verify import verify_store
 from audit.views import View, history_line
@@ -283,6 +284,11 @@ async def export_command(
             "The complete log: {events} events, head at position {position}.\n"
             "Check it on your own with verify_export.py (Python only)."
         ).format(events=result.log.events, position=result.log.head_position)
+        if encrypted_at_rest(gateway.service.app):
+            caption += "\n" + _(
+                "The store is encrypted: verify_export.py checks the chain; the decoded fields "
+                "are checked with the key by python run_bot.py verify --file events.jsonl."
+            )
         sent = False
         for name in (LOG_FILE, XLSX_FILE, MANIFEST_FILE, VERIFIER.name):
             path = folder / name

@@ -183,11 +183,6 @@ def test_a_plain_store_is_not_opened_with_a_key(store: dict[str, str], clock: Ma
         app.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit/records.py decodes `data` with json.loads(state): with a cipher the "
-    "export's data is null; it must decode plain_state(log, state) (audit's helper to fix)",
-)
 def test_the_export_carries_the_decrypted_data(tmp_path: Path, clock: ManualClock) -> None:
     env = encrypted_env(
         {
