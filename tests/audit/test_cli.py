@@ -20,16 +20,6 @@ from tests.audit.support import standalone
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def console() -> Console:
-    return Console(record=True, width=240, color_system=None)
-
-
-@pytest.fixture
 def seeded(settings: Settings, clock: ManualClock) -> SeedReport:
     service = RegioTwin.from_env(settings.event_store_env, clock)
     try:

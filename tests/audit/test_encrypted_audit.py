@@ -228,11 +228,6 @@ def test_a_wrong_key_is_a_clear_break(exported: Path) -> None:
 # --- the commands (run_bot.py asof|export|verify|report) -----------------------------------
 
 
-@pytest.fixture
-def console() -> Console:
-    return Console(record=True, width=240, color_system=None)
-
-
 def settings_for(folder: Path, key: str | None) -> Settings:
     return Settings(_env_file=None, data_dir=folder, cipher_key=key)
 

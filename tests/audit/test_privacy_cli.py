@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from rich.console import Console
 
 from audit import cli
 from audit.privacy import erase
@@ -18,16 +15,6 @@ from projections.outbox_projection import OutboxProjection, apply_log
 from settings import Settings
 
 LUKAS = "Demo: Lukas Maier (LK München)"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def console() -> Console:
-    return Console(record=True, width=240, color_system=None)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from rich.console import Console
 
 from domain.clock import ManualClock
@@ -13,16 +12,6 @@ from projections.store import ReadModelStore
 from settings import Settings
 from tests import builders
 from tests.projections.support import ReadModels
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def console() -> Console:
-    return Console(record=True, width=200, color_system=None)
 
 
 def world(settings: Settings, clock: ManualClock) -> int:
