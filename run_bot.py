@@ -183,6 +183,16 @@ def backup(
     take_backup(Settings(), console, folder, run_dump=not print_only)
 
 
+@cli.command()
+def restore(
+    folder: Annotated[Path, typer.Argument(help="a backup folder regiotwin-<time>")],
+) -> None:
+    """Restore a SQLite backup into the empty data folder (stop the bot first)."""
+    from ops.backup import restore as restore_backup
+
+    restore_backup(Settings(), console, folder)
+
+
 def parse_day(text: str) -> datetime.date:
     from domain.values import parse_date
 

@@ -361,3 +361,27 @@ def restore_sqlite(backup_folder: Path, data_dir: Path) -> list[str]:
     for name in files:
         shutil.copy2(backup_folder / name, data_dir / name)
     return list(files)
+
+
+def restore(settings: Settings, console: Console, backup_folder: Path) -> list[str]:
+    """What ``python run_bot.py restore FOLDER`` does (SQLite; stop the bot first): exits
+    with 1, changing nothing, when the backup is damaged or the data folder is in use."""
+    if settings.database_url is not None:
+        console.print(
+            "[red]The configured store is PostgreSQL:[/] restore its dump with the pg_restore "
+            "command the backup printed, then put bot_state.sqlite into the data folder."
+        )
+        raise SystemExit(1)
+    try:
+        restored = restore_sqlite(backup_folder, settings.data_dir)
+    except (BackupFailed, OSError, ValueError, KeyError) as error:
+        console.print(f"[red]Not restored:[/] {error}")
+        raise SystemExit(1) from None
+    console.print(
+        f"Restored {', '.join(restored)} into {settings.data_dir}; the read models are "
+        "rebuilt when the bot starts. Check the log against the backup's anchor with "
+        "python run_bot.py verify --expect POSITION:HASH (manifest.json, head).",
+        soft_wrap=True,
+        markup=False,
+    )
+    return restored
