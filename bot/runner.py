@@ -24,6 +24,7 @@ from bot.gateway import DomainGateway
 from bot.handled_updates import HandledUpdates
 from bot.i18n import build_i18n
 from bot.notifier import Notifier, ReachableAgainMiddleware
+from bot.polling import poll
 from bot.read_models import ReadModels
 from bot.reminders import Reminders
 from bot.webhook import new_secret, serve_webhook
@@ -138,7 +139,7 @@ async def run_polling(settings: Settings) -> None:
     async with running_bot(settings) as running:
         await drop_webhook(running.bot)
         log.info("polling as @%s", running.me.username)
-        await running.dispatcher.start_polling(running.bot, handle_signals=True)
+        await poll(running.dispatcher, running.bot)
 
 
 async def drop_webhook(bot: Bot) -> None:

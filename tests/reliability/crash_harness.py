@@ -1,23 +1,27 @@
-"""Killing the bot with SIGKILL at random moments, and checking what survived.
+"""Killing the bot process with SIGKILL at random moments, and checking what survived.
 
-A *worker* is a bot process cut down to one job; the harness starts it, lets it work for a
+The worker is the real bot: ``bot.runner.run_polling`` with its settings (event store,
+data folder, token, Bot API URL), long-polling a stand-in for the Telegram Bot API on
+127.0.0.1 (:class:`TelegramStandIn`): the dispatcher with all its middlewares, the domain
+gateway, the log of handled updates, the read models following the log, the outbox
+projection and the notifier, the reminders. The harness starts it, lets it work for a
 random time and kills it with SIGKILL, again and again, checking the stores after every
 kill. Workers are forked from a preloaded fork server (``multiprocessing``'s
-``forkserver``: aiogram, eventsourcing and the domain imported once), so a kill cycle
-takes a fraction of a second instead of the seconds a fresh interpreter needs.
+``forkserver``: aiogram, eventsourcing, the domain and the bot imported once), so a kill
+cycle takes a fraction of a second instead of the seconds a fresh interpreter needs.
 
-Three jobs, as the bot does them:
+The stand-in keeps Telegram's delivery rules: ``getUpdates`` hands out every update not
+yet confirmed, and an ``offset`` confirms all updates below it, for good. Its people
+behave like people: each sends a command, waits for the answer, pauses and sends the
+next; one whose command was confirmed by a killed bot but never answered sends a new
+one after the restart.
 
-* :func:`record_commands` – commands handled by the domain service one after the other
-  (the bot's gateway), read models following the log meanwhile. After each successful
-  ``handle`` the worker appends an acknowledgement line: acknowledged means recorded. A
-  restarted worker sends the command it was on again, with the same command id.
-* :func:`catch_up` – the read models catching up with a long log at the bot's start
-  (``ProjectionHost``: batches, then following).
-* :func:`fan_out` – the outbox projection and the notifier sending to a stand-in Bot API
-  that logs every message it receives (:class:`BotAPIStandIn`).
+One change to the bot, for speed: its clock runs ``clock_factor`` times faster than real
+time (:class:`FastClock`, the notifier's sleeps scaled alike), so Telegram's second per
+chat, flood control's refill and the notifier's stale claims (``stale_after``) pass
+quickly.
 
-``REGIOTWIN_LONG_TESTS=1`` runs many more kills (:func:`kills`).
+``REGIOTWIN_LONG_TESTS=1`` runs many more kills (:func:`scaled`).
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.context import ForkServerContext
@@ -46,6 +51,8 @@ FIGURES_FILE = os.environ.get("REGIOTWIN_RELIABILITY_FIGURES", "")
 
 PRELOAD = [
     "tests.reliability.crash_harness",
+    "bot.runner",
+    "settings",
     "domain.service",
     "domain.handlers",
     "projections.host",
@@ -56,8 +63,12 @@ PRELOAD = [
     "aiohttp",
 ]
 
+BOT_ID = 4242
+BOT_TOKEN = f"{BOT_ID}:CRASH-TEST-token"
 
-def kills(ci: int, long: int) -> int:
+
+def scaled(ci: int, long: int) -> int:
+    """``ci`` in CI, ``long`` with ``REGIOTWIN_LONG_TESTS=1``."""
     return long if LONG else ci
 
 
@@ -75,28 +86,38 @@ class Figures:
     store: str
     kills: int = 0
     killed_mid_work: int = 0
-    """Kills that found the worker with work in hand (commands, a catch-up, messages)."""
+    """Kills that found the bot with work in hand (see the scenario)."""
     work: int = 0
-    """What got done across the kills: commands acknowledged, events caught up (per
-    catch-up), notifications delivered."""
+    """What got done across the kills (see the scenario)."""
     lost: int = 0
     repeated: int = 0
     seconds: float = 0.0
     notes: dict[str, Any] = field(default_factory=dict)
 
     def publish(self) -> None:
-        line = json.dumps(asdict(self))
-        print(f"crash figures: {line}")
-        if FIGURES_FILE:
-            with open(FIGURES_FILE, "a", encoding="utf-8") as out:
-                out.write(line + "\n")
+        publish(asdict(self))
+
+
+PUBLISHED: list[str] = []
+"""The figures published in this run (the terminal summary lists them)."""
+
+
+def publish(figures: dict[str, Any]) -> None:
+    """Print a scenario's figures; with ``REGIOTWIN_RELIABILITY_FIGURES=FILE`` also append
+    them to FILE as one JSON line."""
+    line = json.dumps(figures, ensure_ascii=False)
+    PUBLISHED.append(line)
+    print(f"reliability figures: {line}")
+    if FIGURES_FILE:
+        with open(FIGURES_FILE, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
 
 
 def warm_up() -> None:
     """Nothing: starting it starts the fork server, which imports ``PRELOAD``."""
 
 
-# --- running and killing a worker ------------------------------------------------------------
+# --- running and killing the bot -------------------------------------------------------------
 
 
 Target = Callable[[dict[str, Any], Event], None]
@@ -108,15 +129,23 @@ def run_and_kill(
     config: dict[str, Any],
     delay: float,
     *,
+    working: Callable[[], bool] | None = None,
     ready_timeout: float = 30.0,
 ) -> None:
-    """Start a worker, wait until it is ready, let it work ``delay`` seconds, SIGKILL it."""
+    """Start a worker, wait until it is ready (and ``working()``, if given), let it work
+    ``delay`` seconds more, SIGKILL it."""
     ready = context.Event()
     worker = context.Process(target=target, args=(config, ready), daemon=True)
     worker.start()
     try:
         if not ready.wait(ready_timeout):
             raise AssertionError(f"the worker did not start (exit code {worker.exitcode})")
+        if working is not None:
+            deadline = time.monotonic() + ready_timeout
+            while not working():
+                assert worker.is_alive(), f"the worker ended on its own ({worker.exitcode})"
+                assert time.monotonic() < deadline, "the bot did not start working"
+                time.sleep(0.002)
         time.sleep(delay)
         assert worker.is_alive(), f"the worker ended on its own (exit code {worker.exitcode})"
     finally:
@@ -154,116 +183,12 @@ def run_until(
         worker.join(10)
 
 
-# --- the world the workers act in ------------------------------------------------------------
-
-
-def clock_origin() -> datetime:
-    return datetime.now(tz=UTC)
-
-
-@dataclass(frozen=True)
-class Cast:
-    """Ids the workers need, JSON-able (they get them in their config)."""
-
-    twinning_id: str
-    muenchen_staff: str
-    steinfurt_staff: str
-    measures: list[str]
-
-    @classmethod
-    def on(cls, service: Any, measures: int = 3) -> Cast:
-        from tests import builders
-
-        pair = builders.muenchen_and_steinfurt(service)
-        codes = [f"LKM-{10 + index}" for index in range(measures)]
-        measure_ids = [builders.measure(service, pair.muenchen_staff, code=code) for code in codes]
-        return cls(
-            twinning_id=str(pair.twinning_id),
-            muenchen_staff=str(pair.muenchen_staff),
-            steinfurt_staff=str(pair.steinfurt_staff),
-            measures=[str(measure) for measure in measure_ids],
-        )
-
-
-def command_number(number: int, cast: Cast) -> tuple[Any, str]:
-    """The ``number``-th command of the recording workers: progress reports, advice,
-    exchanges with a follow-up, descriptions; always valid, whatever came before."""
-    from domain.commands import EditDescription, GiveAdvice, RecordExchange, ReportProgress
-
-    measure = cast.measures[number % len(cast.measures)]
-    kind = number % 10
-    if kind == 7:
-        command: Any = GiveAdvice.parse(
-            twinning_id=cast.twinning_id, topic="cycling", text=f"Advice number {number}."
-        )
-        return command, cast.steinfurt_staff
-    if kind == 8:
-        command = RecordExchange.parse(
-            twinning_id=cast.twinning_id,
-            kind="call",
-            held_on="14.09.2016",
-            place="Video call",
-            participants=["Anna Huber", "Jan Brinkmann"],
-            topics=["cycling"],
-            summary=f"Call number {number}.",
-            follow_ups=[
-                {
-                    "text": f"Follow-up of call {number}",
-                    "owner_region": "09184",
-                    "due_on": "30.09.2016",
-                }
-            ],
-        )
-        return command, cast.muenchen_staff
-    if kind == 9:
-        command = EditDescription.parse(measure_id=measure, description=f"Version {number}.")
-        return command, cast.muenchen_staff
-    command = ReportProgress.parse(measure_id=measure, percent=number % 101, note=f"n{number}")
-    return command, cast.muenchen_staff
-
-
-def acknowledged(path: Path) -> list[int]:
-    """The command numbers a recording worker acknowledged (in order)."""
-    if not path.exists():
-        return []
-    return [int(line.split()[0]) for line in path.read_text().splitlines() if line.strip()]
-
-
-# --- the workers (run in forked processes; killed, never return) -------------------------
-
-
-def record_commands(config: dict[str, Any], ready: Event) -> None:
-    from domain.clock import SystemClock
-    from domain.service import RegioTwin
-    from projections.host import ProjectionHost
-
-    cast = Cast(**config["cast"])
-    ack_path = Path(config["acks"])
-    done = acknowledged(ack_path)
-    service = RegioTwin.from_env(config["env"], SystemClock())
-    host = ProjectionHost(config["env"], config["read_models"], retry_delays=(0.05,))
-    host.start()
-    ack = os.open(ack_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    ready.set()
-    for number in itertools.count(done[-1] + 1 if done else 0):
-        command, actor = command_number(number, cast)
-        outcome = service.handle(command, actor=actor, command_id=f"crash-{number}")
-        os.write(ack, f"{number} {'replayed' if outcome.replayed else 'recorded'}\n".encode())
-        time.sleep(config.get("pause", 0.0))
-
-
-def catch_up(config: dict[str, Any], ready: Event) -> None:
-    from projections.host import ProjectionHost
-
-    ready.set()
-    with ProjectionHost(config["env"], config["read_models"]):
-        while True:
-            time.sleep(1)
+# --- the bot process ---------------------------------------------------------------------------
 
 
 class FastClock:
-    """Real time, ``factor`` times faster from ``origin`` on: Telegram's per-chat second and
-    the notifier's stale claims pass quickly; the same for every worker of a run."""
+    """Real time, ``factor`` times faster from ``origin`` on; the same for every worker of a
+    run and for the test's own service, so recording times keep their order."""
 
     def __init__(self, origin: datetime, factor: float) -> None:
         self.origin = origin
@@ -274,102 +199,292 @@ class FastClock:
         return self.origin + real * self.factor
 
 
-def fan_out(config: dict[str, Any], ready: Event) -> None:
-    asyncio.run(_fan_out(config, ready))
+def bot_config(
+    env: dict[str, str], data_dir: Path, api: str, origin: datetime, factor: float = 20.0
+) -> dict[str, Any]:
+    """What :func:`bot_process` needs, JSON-able. ``stale_after`` is in clock seconds."""
+    return {
+        "env": env,
+        "data_dir": str(data_dir),
+        "api": api,
+        "clock_origin": origin.isoformat(),
+        "clock_factor": factor,
+        "stale_after": 2.0,
+    }
 
 
-async def _fan_out(config: dict[str, Any], ready: Event) -> None:
-    from aiogram import Bot
-    from aiogram.client.default import DefaultBotProperties
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
-    from aiogram.enums import ParseMode
+def bot_process(config: dict[str, Any], ready: Event) -> None:
+    """``python run_bot.py`` with a token, in a forked process: ``bot.runner.run_polling``."""
+    from functools import partial
 
-    from bot.i18n import build_i18n
+    from bot import runner
     from bot.notifier import Notifier, SenderPolicy
-    from projections.host import ProjectionHost
-    from projections.outbox import open_outbox
-    from projections.outbox_projection import OutboxProjection
+    from settings import Settings
+
+    class StoreSettings(Settings):
+        """The test's event store (a PostgreSQL schema has no place in a URL)."""
+
+        store_env: dict[str, str]
+
+        @property
+        def event_store_env(self) -> dict[str, str]:
+            return dict(self.store_env)
 
     factor = float(config["clock_factor"])
-    outbox = open_outbox(config["env"], config["data_dir"])
-    session = AiohttpSession(api=TelegramAPIServer.from_base(config["api"]))
-    bot = Bot(BOT_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    clock = FastClock(datetime.fromisoformat(config["clock_origin"]), factor)
 
     async def sleep(seconds: float) -> None:
         await asyncio.sleep(seconds / factor)
 
-    notifier = Notifier(
-        outbox,
-        bot,
-        FastClock(datetime.fromisoformat(config["clock_origin"]), factor),
-        build_i18n(),
-        policy=SenderPolicy(
-            overall_per_second=1000,
-            stale_after=timedelta(seconds=float(config["stale_after"])),
-            idle_poll=1.0,
-        ),
+    runner.SystemClock = lambda: clock  # type: ignore[assignment,misc]
+    runner.Notifier = partial(  # type: ignore[misc]
+        Notifier,
+        policy=SenderPolicy(stale_after=timedelta(seconds=float(config["stale_after"]))),
         sleep=sleep,
     )
-    host = ProjectionHost(
-        config["env"],
-        config["read_models"],
-        read_models=(),
-        followers=[OutboxProjection(outbox, on_added=notifier.wake)],
-        retry_delays=(0.05,),
+    settings = StoreSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        store_env=config["env"],
+        data_dir=Path(config["data_dir"]),
+        bot_token=BOT_TOKEN,
+        telegram_api_url=config["api"],
     )
-    host.start()
     ready.set()
-    await notifier.run()
+    asyncio.run(runner.run_polling(settings))
 
 
-# --- a Bot API that notes every message it gets -------------------------------------------
+# --- the stand-in for Telegram -----------------------------------------------------------------
 
 
-BOT_TOKEN = "4242:CRASH-TEST-fanout"
+@dataclass
+class Sent:
+    """One command a person sent, as an update."""
+
+    update_id: int
+    text: str
+    expects: tuple[str, int]
+    """What the answer must say: (measure code, percent)."""
 
 
-class BotAPIStandIn:
-    """``sendMessage`` on 127.0.0.1: appends ``{"chat_id", "text"}`` to a file, then answers
-    after a moment (so a kill often finds a request in flight: received, not confirmed)."""
+@dataclass
+class Person:
+    """A member on Telegram who reports progress, one command after the other."""
 
-    def __init__(self, log: Path, latency: tuple[float, float] = (0.0, 0.004)) -> None:
-        self.log = log
-        self.latency = latency
+    id: int
+    first_name: str
+    measures: list[str]
+    language_code: str = "en"
+    sent: int = 0
+    waiting: Sent | None = None
+    answered: list[Sent] = field(default_factory=list)
+    given_up: list[Sent] = field(default_factory=list)
+    """Confirmed by a killed bot, never answered: sent again as a new command."""
+
+    def command(self) -> tuple[str, tuple[str, int]]:
+        number = self.sent
+        code = self.measures[number % len(self.measures)]
+        percent = (number * 7 + self.id) % 101  # never the same twice in a row
+        return f"/progress {code} {percent} {self.first_name} {number}", (code, percent)
+
+
+PROGRESS_ANSWER = re.compile(r"^(LKM-\d+): progress of (\d+)\D")
+"""``LKM-10: progress of 37.0 % recorded.``"""
+
+
+def command_id(update_id: int) -> str:
+    """The idempotency key the bot gives an update (``bot.middlewares.idempotency_key``)."""
+    return f"tg-update:{BOT_ID}:{update_id}"
+
+
+class TelegramStandIn:
+    """The Bot API on 127.0.0.1, in a thread: updates with Telegram's confirmation rules,
+    every ``sendMessage`` noted, people who talk to the bot (:class:`Person`)."""
+
+    def __init__(self, people: Sequence[Person] = (), pause: float = 0.05) -> None:
+        self.people = {person.id: person for person in people}
+        self.pause = pause
+        self.talking = True
         self.url = ""
+        self.messages: list[tuple[int, str]] = []
+        self.polls = 0
+        self.confirmed_below = 1
+        self.handed_out = 0
+        """The highest update id handed out to a bot."""
+        self.repeated_answers = 0
+        self.redelivered: set[int] = set()
+        self._lock = threading.Lock()
+        self._pending: list[tuple[float, dict[str, Any]]] = []  # (visible from, update)
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._handed: set[int] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._stop: asyncio.Event | None = None
-        self._ids = itertools.count(1)
+
+    # --- the people ---------------------------------------------------------------------
+
+    def _send_next(self, person: Person, after: float) -> None:
+        text, expects = person.command()
+        person.sent += 1
+        update_id = next(self._update_ids)
+        command = text.split()[0]
+        update = {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": int(time.time()),
+                "chat": {"id": person.id, "type": "private", "first_name": person.first_name},
+                "from": {
+                    "id": person.id,
+                    "is_bot": False,
+                    "first_name": person.first_name,
+                    "language_code": person.language_code,
+                },
+                "text": text,
+                "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+            },
+        }
+        person.waiting = Sent(update_id, text, expects)
+        self._pending.append((time.monotonic() + after, update))
+
+    def start_talking(self) -> None:
+        with self._lock:
+            for person in self.people.values():
+                if person.waiting is None:
+                    self._send_next(person, 0.0)
+
+    def stop_talking(self) -> None:
+        """Nobody sends a new command after the answer to the one in hand."""
+        with self._lock:
+            self.talking = False
+
+    def after_kill(self) -> list[Sent]:
+        """The commands the killed bot confirmed but never answered: lost to Telegram. Their
+        senders give up waiting and go on (the bot is dead: safe to look at)."""
+        lost = []
+        with self._lock:
+            for person in self.people.values():
+                waiting = person.waiting
+                if waiting is not None and waiting.update_id < self.confirmed_below:
+                    lost.append(waiting)
+                    person.given_up.append(waiting)
+                    person.waiting = None
+                    if self.talking:
+                        self._send_next(person, 0.0)
+        return lost
+
+    def in_hand(self) -> list[Sent]:
+        """Commands handed out to the bot and not answered yet."""
+        with self._lock:
+            return [
+                person.waiting
+                for person in self.people.values()
+                if person.waiting is not None and person.waiting.update_id <= self.handed_out
+            ]
+
+    def all_answered(self) -> bool:
+        with self._lock:
+            return all(person.waiting is None for person in self.people.values())
+
+    def answered(self) -> list[Sent]:
+        with self._lock:
+            return [sent for person in self.people.values() for sent in person.answered]
+
+    def received(self) -> list[tuple[int, str]]:
+        with self._lock:
+            return list(self.messages)
+
+    # --- the Bot API --------------------------------------------------------------------
+
+    def _answered(self, chat_id: int, text: str) -> None:
+        person = self.people.get(chat_id)
+        found = PROGRESS_ANSWER.match(text)
+        if person is None or found is None:
+            return
+        said = (found[1], int(found[2]))
+        waiting = person.waiting
+        if waiting is not None and waiting.expects == said:
+            person.answered.append(waiting)
+            person.waiting = None
+            if self.talking:
+                self._send_next(person, self.pause)
+        else:  # an earlier command answered again (redelivered before it was noted)
+            self.repeated_answers += 1
+
+    async def _get_updates(self, request: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 5.0)
+        while True:
+            if request.transport is None or request.transport.is_closing():
+                return []  # a killed bot's long poll: hands out nothing
+            with self._lock:
+                if offset > self.confirmed_below:
+                    self.confirmed_below = offset
+                    self._pending = [
+                        (at, update)
+                        for at, update in self._pending
+                        if update["update_id"] >= offset
+                    ]
+                now = time.monotonic()
+                ready = [
+                    update
+                    for at, update in self._pending
+                    if at <= now and update["update_id"] >= self.confirmed_below
+                ][:100]
+                if ready:
+                    for update in ready:
+                        if update["update_id"] in self._handed:
+                            self.redelivered.add(update["update_id"])
+                        self._handed.add(update["update_id"])
+                        self.handed_out = max(self.handed_out, update["update_id"])
+                    return ready
+            if time.monotonic() >= deadline:
+                return []
+            await asyncio.sleep(0.003)
 
     async def _handle(self, request: Any) -> Any:
         from aiohttp import web
 
+        method = request.match_info["method"].lower()
         form = await request.post()
-        chat_id = int(str(form["chat_id"]))
-        text = str(form.get("text", ""))
-        with self.log.open("a", encoding="utf-8") as out:
-            out.write(json.dumps({"chat_id": chat_id, "text": text}) + "\n")
-        await asyncio.sleep(random.uniform(*self.latency))
-        return web.json_response(
-            {
-                "ok": True,
-                "result": {
-                    "message_id": next(self._ids),
-                    "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private"},
-                    "text": text,
-                },
+        params = {key: str(value) for key, value in form.items()}
+        if method == "getupdates":
+            with self._lock:
+                self.polls += 1
+            return web.json_response(
+                {"ok": True, "result": await self._get_updates(request, params)}
+            )
+        if method == "getme":
+            result: Any = {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "RegioTwin",
+                "username": "RegioTwinCrashBot",
             }
-        )
+        elif method == "sendmessage":
+            chat_id = int(params["chat_id"])
+            text = params.get("text", "")
+            with self._lock:
+                self.messages.append((chat_id, text))
+                self._answered(chat_id, text)
+            await asyncio.sleep(random.uniform(0.0, 0.004))  # received, not yet confirmed
+            result = {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": text,
+            }
+        else:  # setMyCommands, deleteWebhook, answerCallbackQuery …
+            result = True
+        return web.json_response({"ok": True, "result": result})
 
     async def _serve(self) -> None:
         from aiohttp import web
 
         app = web.Application()
-        app.router.add_post("/bot{token}/sendMessage", self._handle)
-        runner = web.AppRunner(app, shutdown_timeout=0.1)
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        runner = web.AppRunner(app, shutdown_timeout=0.1, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -380,7 +495,7 @@ class BotAPIStandIn:
         await self._stop.wait()
         await runner.cleanup()
 
-    def __enter__(self) -> BotAPIStandIn:
+    def __enter__(self) -> TelegramStandIn:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_until_complete, args=(self._serve(),), daemon=True
@@ -396,12 +511,6 @@ class BotAPIStandIn:
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
         self._loop.close()
-
-    def received(self) -> list[tuple[int, str]]:
-        if not self.log.exists():
-            return []
-        rows = [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
-        return [(row["chat_id"], row["text"]) for row in rows]
 
 
 # --- small helpers of the checks ----------------------------------------------------------

@@ -78,12 +78,6 @@ def resumed_dump(env: dict[str, str], path: Path) -> str:
         resumed.close()
 
 
-def resumed_equals_rebuild(env: dict[str, str], path: Path, scratch: Path) -> None:
-    """The read models at ``path``, caught up, equal read models rebuilt from zero."""
-    got = resumed_dump(env, path)
-    assert got == rebuilt_dump(env, scratch), "the read models differ from a rebuild from zero"
-
-
 def equals_rebuild(env: dict[str, str], path: Path, scratch: Path) -> None:
     """The read models at ``path`` (current, nobody writing) equal a rebuild from zero."""
     assert canonical_dump(path) == rebuilt_dump(env, scratch), (
