@@ -39,7 +39,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -194,22 +194,21 @@ def sql_rows(db: sqlite3.Connection, table: str) -> tuple[list[str], Iterator[tu
     return columns, rows()
 
 
-async def _rate_rows(path: Path, today: date) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
+async def _rate_rows(path: Path, today: date) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """One region's rows at a time, regions by name: memory does not grow with the log."""
     async with queries.connect(path) as db:
         async with db.execute(
             "SELECT DISTINCT region_id FROM (SELECT first_region_id AS region_id FROM twinnings "
             "UNION SELECT second_region_id FROM twinnings)"
         ) as cursor:
             region_ids = [row[0] for row in await cursor.fetchall()]
-        statuses = [await queries.region_status(db, rid, today) for rid in region_ids]
-    statuses.sort(key=lambda status: (status.region.name, status.region.region_id.hex))
-    for status in statuses:
-        if not any(point.rate.counted for point in status.monthly):
-            continue  # a region without measures has no rate in any month
-        for point in status.monthly:
-            rate, weighted = point.rate.value, point.rate.weighted
-            rows.append(
+        regions = [await queries.region_ref(db, rid) for rid in region_ids]
+        regions.sort(key=lambda region: (region.name, region.region_id.hex))
+        for region in regions:
+            status = await queries.region_status(db, region.region_id, today)
+            if not any(point.rate.counted for point in status.monthly):
+                continue  # a region without measures has no rate in any month
+            yield [
                 (
                     status.region.key,
                     status.region.name,
@@ -217,16 +216,27 @@ async def _rate_rows(path: Path, today: date) -> list[tuple[Any, ...]]:
                     point.as_of.isoformat(),
                     point.rate.implemented,
                     point.rate.counted,
-                    None if rate is None else round(rate, 4),
-                    None if weighted is None else round(weighted, 4),
+                    None if point.rate.value is None else round(point.rate.value, 4),
+                    None if point.rate.weighted is None else round(point.rate.weighted, 4),
                 )
-            )
-    return rows
+                for point in status.monthly
+            ]
 
 
-def rate_rows(path: Path, today: date) -> list[tuple[Any, ...]]:
-    """Each twinned region's monthly implementation rate (regions with measures)."""
-    return asyncio.run(_rate_rows(path, today))
+def rate_rows(path: Path, today: date) -> Iterator[tuple[Any, ...]]:
+    """Each twinned region's monthly implementation rate (regions with measures), streamed."""
+    loop = asyncio.new_event_loop()
+    regions = _rate_rows(path, today)
+    try:
+        while True:
+            try:
+                rows = loop.run_until_complete(anext(regions))
+            except StopAsyncIteration:
+                return
+            yield from rows
+    finally:
+        loop.run_until_complete(regions.aclose())
+        loop.close()
 
 
 def table_rows(
@@ -240,7 +250,7 @@ def table_rows(
             yield table, header, rows
     finally:
         db.close()
-    yield "rates", list(RATE_COLUMNS), iter(rate_rows(path, today))
+    yield "rates", list(RATE_COLUMNS), rate_rows(path, today)
 
 
 def _xlsx_value(column: str, value: Any) -> Any:

@@ -150,10 +150,12 @@ def run(args: argparse.Namespace, console: Console | None = None) -> dict[str, A
             "start": [round(x, 1) for x in load_at_start],
             "end": [round(x, 1) for x in os.getloadavg()],
         },
+        "figure_loads": {},
         "rows": [row.as_json() for row in rows],
         "failures": failures,
         "complete": not failures,
     }
+    results["figure_loads"] = dict.fromkeys(figures, results["load_average"])
     if args.update and target.exists():
         results = merged(json.loads(target.read_text()), results)
         rows = [Row(**row) for row in results["rows"]]
@@ -179,10 +181,12 @@ def merged(earlier: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
     failures = {k: v for k, v in earlier.get("failures", {}).items() if k not in ran}
     failures.update(now["failures"])
     dates = {**earlier.get("figure_dates", {}), **now["figure_dates"]}
+    loads = {**earlier.get("figure_loads", {}), **now["figure_loads"]}
     return {
         **now,
         "figures": figures,
         "figure_dates": dates,
+        "figure_loads": loads,
         "elapsed_seconds": round(earlier.get("elapsed_seconds", 0) + now["elapsed_seconds"], 1),
         "rows": rows,
         "failures": failures,

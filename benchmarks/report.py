@@ -18,6 +18,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"asked; {results['elapsed_seconds'] / 60:.0f} min in all) on {machine['cpu']}, "
         f"{machine['cores']} cores, {machine['memory']}, Python {machine['python']}, "
         f"SQLite {machine['sqlite']}.",
+        *_runs(results),
         "",
         "| # | figure | RegioTwin | reference | ratio | target | |",
         "|---|---|---:|---:|---:|---|---|",
@@ -37,6 +38,24 @@ def markdown(results: dict[str, Any]) -> str:
     for figure, failure in results.get("failures", {}).items():
         lines.append(f"| {figure} | did not run: {failure} | | | | | ✗ |")
     return "\n".join(lines)
+
+
+def _runs(results: dict[str, Any]) -> list[str]:
+    """When and under what load (1-minute load average, start → end) each figure ran."""
+    dates: dict[str, str] = results.get("figure_dates", {})
+    loads: dict[str, Any] = results.get("figure_loads", {})
+    runs: dict[tuple[str, str], list[str]] = {}
+    one_run = len(set(dates.values())) <= 1
+    for figure in results.get("figures", dates):
+        date = dates.get(figure, results["date"])[:16].replace("T", " ")
+        load = loads.get(figure, results.get("load_average") if one_run else None)
+        where = f"load {load['start'][0]:g} → {load['end'][0]:g}" if load else "load not noted"
+        runs.setdefault((date, where), []).append(figure)
+    return [
+        f"Figure{'s' if len(figures) > 1 else ''} {', '.join(figures)}: run of {date} UTC, "
+        f"{where} (load average, {results['machine']['cores']} cores)."
+        for (date, where), figures in runs.items()
+    ]
 
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, Repository
 from eventsourcing.persistence import JSONTranscoder, MapperDeserialisationError, Transcoding
 
 from domain.personal_data import PersonalDataAsCiphertext, personal_keys
@@ -29,14 +30,55 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+AGGREGATE_CACHE_SIZE = 2_000
+"""Aggregates kept in memory by default (a few KB each): a programme's twinnings, regions
+and active members, and the measures being worked on. ``AGGREGATE_CACHE_MAXSIZE`` (or
+``REGIOTWIN_AGGREGATE_CACHE_MAXSIZE``) in the environment sets another size; 0 turns the
+cache off."""
+
+
+class CachingRepository(Repository[Any]):
+    """eventsourcing's repository with its aggregate cache, used only the safe way.
+
+    * Fast-forward, always: each ``get`` of a cached aggregate reads the events stored
+      after its version first (one indexed query), so it sees what other processes wrote.
+    * A deep copy, always: a command changes its own copy; a refused or failed command
+      leaves the cached aggregate as the store has it (only stored events change it).
+    * One ``get`` at a time: eventsourcing copies a cached aggregate after releasing the
+      lock under which another thread may be fast-forwarding that very object.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+
+    def get(self, aggregate_id: Any, *, version: int | None = None, **kwargs: Any) -> Any:
+        if self.cache is None or version is not None:
+            return super().get(aggregate_id, version=version, **kwargs)
+        kwargs["deepcopy_from_cache"] = True
+        with self._lock:
+            return super().get(aggregate_id, **kwargs)
+
+
 class RegioTwinApplication(Application[Any]):
     name = "RegioTwin"
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_SIZE)}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         # Members' personal data: sealed per member, erasable (domain/personal_data.py).
         transcoder.register(PersonalDataAsCiphertext(lambda: personal_keys(self)))
+
+    def construct_repository(self) -> Repository[Any]:
+        size = int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0)
+        return CachingRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=size if size > 0 else None,  # eventsourcing: 0 = unbounded
+            fastforward=True,
+            deepcopy_from_cache=True,
+        )
 
 
 def sqlite_env(path: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import (
@@ -175,9 +175,10 @@ class RegioTwin:
             raise TypeError(f"no use case handles {type(command).__name__}")
         command_id = command_id or uuid4().hex
         actor_ref = _actor_ref(actor)
-        fingerprint = _fingerprint(command, actor_ref, self.app)
 
         with store_faults():  # a failing store: nothing recorded, say so (not a crash)
+            # (inside: a keyed fingerprint reads the store's index key on first use)
+            fingerprint = _fingerprint(command, actor_ref, self.app)
             for _attempt in range(SAVE_ATTEMPTS):
                 earlier = self._receipt(command_id, fingerprint)
                 if earlier is not None:
@@ -229,14 +230,16 @@ class RegioTwin:
                 raise TypeError(f"no use case handles {type(command).__name__}")
             actor_ref = _actor_ref(actor)
             fingerprint = _fingerprint(command, actor_ref, self.app)
-            prepared.append((command, actor_ref, command_id or uuid4().hex, fingerprint))
+            prepared.append(
+                _Prepared(command, actor_ref, command_id or uuid4().hex, fingerprint, command_id)
+            )
         with store_faults():  # as in handle(): a failing store records nothing, says so
             for _attempt in range(SAVE_ATTEMPTS):
                 outcomes, events, last_event = self._decide_batch(prepared)
                 if not events:
                     return outcomes
                 try:
-                    recordings = self.app.save(*events)
+                    recordings = self.app.save(_InOrder(events))
                 except IntegrityError:
                     continue  # someone else wrote first: decide the whole batch again
                 return [
@@ -248,7 +251,7 @@ class RegioTwin:
             raise DomainError("store.busy")
 
     def _decide_batch(
-        self, prepared: list[tuple[Command, str, str, str]]
+        self, prepared: list[_Prepared]
     ) -> tuple[list[Outcome], list[Any], list[int | None]]:
         """Run every command of a batch; their events in order, and where each one's ends."""
         touched: dict[UUID, DomainAggregate] = {}
@@ -256,7 +259,7 @@ class RegioTwin:
         outcomes: list[Outcome] = []
         events: list[Any] = []
         last_event: list[int | None] = []
-        for index, (command, actor_ref, command_id, fingerprint) in enumerate(prepared):
+        for index, (command, actor_ref, command_id, fingerprint, given) in enumerate(prepared):
             try:
                 if command_id in handled:
                     earlier_fingerprint, first = handled[command_id]
@@ -265,7 +268,8 @@ class RegioTwin:
                     outcomes.append(replace(first, replayed=True, position=None))
                     last_event.append(None)
                     continue
-                earlier = self._receipt(command_id, fingerprint)
+                # A command id made up here (uuid4) cannot have a receipt yet.
+                earlier = None if given is None else self._receipt(command_id, fingerprint)
                 if earlier is not None:
                     outcomes.append(earlier)
                     last_event.append(None)
@@ -343,6 +347,28 @@ class RegioTwin:
             language=member.language,
             name=member.name or "",
         )
+
+
+class _Prepared(NamedTuple):
+    command: Command
+    actor_ref: str
+    command_id: str
+    fingerprint: str
+    given: str | None
+    """The command id as given (None: made up for this batch)."""
+
+
+class _InOrder:
+    """A batch's events in command order, handed to ``Application.save`` as one object:
+    eventsourcing checks every object it is given against a runtime-checkable protocol
+    (slow: ~15 µs an event), but collects an object's events with one check."""
+
+    def __init__(self, events: list[Any]) -> None:
+        self.id = uuid4()  # save() files objects by id (for snapshots; none here)
+        self._events = events
+
+    def collect_events(self) -> list[Any]:
+        return self._events
 
 
 class _BatchUnitOfWork(UnitOfWork):

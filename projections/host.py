@@ -192,9 +192,9 @@ class ProjectionHost:
     def _follow(self, followed: _Followed) -> None:
         try:
             self._start_runner(followed)
-        except Exception:
+        except Exception:  # e.g. two processes creating a tracking table at once
             logger.exception("could not start following %s", followed.name)
-            followed.retry_at = time.monotonic() + self._retry_delays[-1]
+            self._retry_later(followed)
 
     def _start_runner(self, followed: _Followed) -> None:
         if isinstance(followed.projection, ReadModelProjection):
@@ -209,6 +209,8 @@ class ProjectionHost:
         runner.__enter__()
         followed.runner = runner
         followed.retry_at = None
+        if followed.failed_at is None:
+            followed.retries = 0
 
     def _check(self, followed: _Followed) -> None:
         runner = followed.runner
@@ -263,13 +265,17 @@ class ProjectionHost:
         # Schedule the retry first: noting the failure writes to the read-model file, and
         # the fault that stopped the runner (a full disk) may well stop that write too.
         followed.failed_at = failure.notification_id
-        delay = self._retry_delays[min(followed.retries, len(self._retry_delays) - 1)]
-        followed.retries += 1
-        followed.retry_at = time.monotonic() + delay
+        self._retry_later(followed)
         try:
             record_failure(self.store, failure)
         except Exception:
             logger.exception("could not note that %s stopped", followed.name)
+
+    def _retry_later(self, followed: _Followed) -> None:
+        """The next of the growing delays (1 s, 2 s, … 60 s) until it works again."""
+        delay = self._retry_delays[min(followed.retries, len(self._retry_delays) - 1)]
+        followed.retries += 1
+        followed.retry_at = time.monotonic() + delay
 
     def _close_runner(self, followed: _Followed) -> None:
         runner, followed.runner = followed.runner, None

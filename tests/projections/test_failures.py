@@ -126,3 +126,26 @@ def test_a_failing_projection_stops_at_its_event_is_reported_and_resumes_after_t
             report = {h.name: h for h in projection_health(status_store, head)}
         assert report["measure_catalogue"].failure is None
     assert canonical_dump(path) == rebuilt_dump(store, tmp_path / "rebuilt.sqlite")
+
+
+def test_a_projection_that_could_not_start_is_tried_again_soon(
+    service, store, tmp_path, monkeypatch
+):
+    """Two bot processes starting at once may race to create a tracking table; the loser
+    follows the log again after the first retry delay, not after the longest."""
+    pair = builders.muenchen_and_steinfurt(service)
+    failing_once = {"measure_catalogue"}
+    start = ProjectionHost._start_runner
+
+    def start_runner(host, followed):
+        if followed.name in failing_once:
+            failing_once.discard(followed.name)
+            raise RuntimeError("tuple concurrently updated")
+        start(host, followed)
+
+    monkeypatch.setattr(ProjectionHost, "_start_runner", start_runner)
+    with ProjectionHost(store, tmp_path / "read_models.sqlite", retry_delays=(0.2, 60.0)) as host:
+        assert host.wait_until_current(5)  # caught up in one batch before following
+        builders.measure(service, pair.muenchen_staff)  # only a follower sees this one
+        assert host.wait_until_current(5), host.positions()
+    assert not failing_once
