@@ -54,8 +54,11 @@ def member(service: RegioTwin, region: str | None, role: str, name: str = "Test"
     return joined.aggregate_id
 
 
-def programme(service: RegioTwin) -> None:
-    service.handle(
+def programme_and_pair() -> list[Command]:
+    """The programme RegioTwin, München and Steinfurt, and their twinning (formed): Kreis
+    Steinfurt teaches cycling, e-mobility and the energy vision; public participation is
+    mutual."""
+    return [
         StartProgramme.parse(
             code="03KF0003",
             name="RegioTwin",
@@ -64,25 +67,20 @@ def programme(service: RegioTwin) -> None:
             office="IdE Institut dezentrale Energietechnologien, Kassel",
             funder="BMUB, Nationale Klimaschutzinitiative",
         ),
-        actor=SYSTEM,
-    )
-
-
-def region(service: RegioTwin, key: str | None, slug: str, name: str, kind: str, land: str) -> UUID:
-    return service.handle(
-        RegisterRegion.parse(key=key, slug=slug, name=name, kind=kind, land=land), actor=SYSTEM
-    ).aggregate_id
-
-
-def muenchen_and_steinfurt(service: RegioTwin, *, start: bool = True) -> Pair:
-    """Kreis Steinfurt teaches Landkreis München cycling and e-mobility; public
-    participation is mutual."""
-    programme(service)
-    muenchen = region(service, "09184", "lk-muenchen", "Landkreis München", "Landkreis", "Bayern")
-    steinfurt = region(
-        service, "05566", "kreis-steinfurt", "Kreis Steinfurt", "Kreis", "Nordrhein-Westfalen"
-    )
-    twinning = service.handle(
+        RegisterRegion.parse(
+            key="09184",
+            slug="lk-muenchen",
+            name="Landkreis München",
+            kind="Landkreis",
+            land="Bayern",
+        ),
+        RegisterRegion.parse(
+            key="05566",
+            slug="kreis-steinfurt",
+            name="Kreis Steinfurt",
+            kind="Kreis",
+            land="Nordrhein-Westfalen",
+        ),
         FormTwinning.parse(
             programme="03KF0003",
             first_region="kreis-steinfurt",
@@ -96,8 +94,24 @@ def muenchen_and_steinfurt(service: RegioTwin, *, start: bool = True) -> Pair:
                 {"topic": "public_participation", "teaching_region": None},
             ],
         ),
-        actor=SYSTEM,
+    ]
+
+
+def programme(service: RegioTwin) -> None:
+    service.handle(programme_and_pair()[0], actor=SYSTEM)
+
+
+def region(service: RegioTwin, key: str | None, slug: str, name: str, kind: str, land: str) -> UUID:
+    return service.handle(
+        RegisterRegion.parse(key=key, slug=slug, name=name, kind=kind, land=land), actor=SYSTEM
     ).aggregate_id
+
+
+def muenchen_and_steinfurt(service: RegioTwin, *, start: bool = True) -> Pair:
+    """The programme and the pair of :func:`programme_and_pair`, two staff members."""
+    _programme, muenchen, steinfurt, twinning = (
+        service.handle(command, actor=SYSTEM).aggregate_id for command in programme_and_pair()
+    )
     if start:
         service.handle(StartTwinning.parse(twinning_id=twinning), actor=SYSTEM)
     return Pair(

@@ -20,11 +20,8 @@ from domain.commands import (
     ChangeMeasureStatus,
     Command,
     EditDescription,
-    FormTwinning,
     ProposeMeasure,
-    RegisterRegion,
     ReportProgress,
-    StartProgramme,
     StartTwinning,
 )
 from domain.errors import CommandIdReused
@@ -60,42 +57,6 @@ class TickingClock(ManualClock):
         moment = super().now()
         self.advance(timedelta(minutes=1))
         return moment
-
-
-def programme_commands() -> list[Command]:
-    """A programme, two regions, a twinning: aggregates with deterministic ids only."""
-    return [
-        StartProgramme.parse(
-            code="03KF0003",
-            name="RegioTwin",
-            starts_on="01.12.2014",
-            ends_on="31.12.2017",
-            office="IdE Kassel",
-            funder="BMUB",
-        ),
-        RegisterRegion.parse(
-            key="09184",
-            slug="lk-muenchen",
-            name="Landkreis München",
-            kind="Landkreis",
-            land="Bayern",
-        ),
-        RegisterRegion.parse(
-            key="05566",
-            slug="kreis-steinfurt",
-            name="Kreis Steinfurt",
-            kind="Kreis",
-            land="Nordrhein-Westfalen",
-        ),
-        FormTwinning.parse(
-            programme="03KF0003",
-            first_region="kreis-steinfurt",
-            second_region="lk-muenchen",
-            starts_on="21.06.2016",
-            ends_on="20.06.2017",
-            topics=[{"topic": "cycling", "teaching_region": "05566"}],
-        ),
-    ]
 
 
 def history(twinning_id: Any, first_measure: Any) -> list[Command]:
@@ -143,8 +104,8 @@ def test_a_batch_records_the_same_log_and_state_as_one_by_one(two_stores, clock)
     one = RegioTwin.from_env(one_env, TickingClock(clock.now()))
     batch = RegioTwin.from_env(batch_env, TickingClock(clock.now()))
     try:
-        first = feed(one, "setup", programme_commands(), batched=False)
-        assert feed(batch, "setup", programme_commands(), batched=True) == first
+        first = feed(one, "setup", builders.programme_and_pair(), batched=False)
+        assert feed(batch, "setup", builders.programme_and_pair(), batched=True) == first
         later = history(first[-1].aggregate_id, measure_id())
         singles = feed(one, "history", later, batched=False)
         together = feed(batch, "history", later, batched=True)
@@ -168,15 +129,16 @@ def test_all_commands_of_a_batch_land_in_one_transaction(service, monkeypatch):
         return save(*objects, **kwargs)
 
     monkeypatch.setattr(service.app, "save", counting_save)
-    outcomes = service.handle_batch([(c, SYSTEM, None) for c in programme_commands()])
-    # Programme + receipt, 2 × (region, slug index, receipt), twinning (formed, topic) + receipt
-    assert saves == [11]
-    assert [o.position for o in outcomes] == [2, 5, 8, 11]
-    assert recorded(service) == 11
+    outcomes = service.handle_batch([(c, SYSTEM, None) for c in builders.programme_and_pair()])
+    # Programme + receipt, 2 × (region, slug index, receipt), twinning (formed, 4 topics) +
+    # receipt
+    assert saves == [14]
+    assert [o.position for o in outcomes] == [2, 5, 8, 14]
+    assert recorded(service) == 14
 
 
 def test_a_refused_command_refuses_the_whole_batch_and_records_nothing(service):
-    service.handle_batch([(c, SYSTEM, None) for c in programme_commands()])
+    service.handle_batch([(c, SYSTEM, None) for c in builders.programme_and_pair()])
     before = recorded(service)
     with pytest.raises(BatchRefused) as caught:
         service.handle_batch(
@@ -228,7 +190,9 @@ def test_a_member_acts_in_a_batch_with_the_same_rules_and_metadata(service):
 
 
 def test_command_ids_already_handled_return_the_first_outcome(service):
-    service.handle_batch([(c, SYSTEM, f"setup-{n}") for n, c in enumerate(programme_commands())])
+    service.handle_batch(
+        [(c, SYSTEM, f"setup-{n}") for n, c in enumerate(builders.programme_and_pair())]
+    )
     first = service.handle(proposal("LKM-70"), actor=SYSTEM, command_id="single")
     before = recorded(service)
     outcomes = service.handle_batch(
