@@ -23,6 +23,7 @@ import json
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -376,8 +377,7 @@ def _run_pair(
     # PostgreSQL's default max_connections=100 ("too many clients"): one plus one each.
     env = {**env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}
     for number, own in enumerate(commands):
-        folder = config.work / f"instance-{number}"
-        folder.mkdir()
+        folder = Path(tempfile.mkdtemp(prefix=f"instance-{number}-", dir=config.work))
         instance_config = {
             "env": env,
             "data_dir": str(folder),
@@ -437,6 +437,13 @@ def _run_pair(
     return results, waited
 
 
+def _log_tail(process: subprocess.Popen[str]) -> str:
+    """The last line of an instance's log (its traceback's error)."""
+    config = json.loads(process.args[-1])  # type: ignore[index]
+    lines = (Path(config["data_dir"]) / "instance.log").read_text().strip().splitlines()
+    return lines[-1] if lines else "(no log)"
+
+
 def _expect(process: subprocess.Popen[str], line: str, timeout: float) -> None:
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
@@ -446,7 +453,10 @@ def _expect(process: subprocess.Popen[str], line: str, timeout: float) -> None:
             break
         got = process.stdout.readline()
         if not got:
-            raise RuntimeError(f"an instance ended before {line} (exit {process.wait(10)})")
+            code = process.wait(10)
+            raise RuntimeError(
+                f"an instance ended before {line} (exit {code}): {_log_tail(process)}"
+            )
         if got.strip() == line:
             return
     raise RuntimeError(f"an instance did not say {line} within {timeout:.0f} s")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, InternalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -13,6 +14,9 @@ from psycopg.sql import SQL, Identifier
 
 from domain.chain import GENESIS, ChainedEvent
 from domain.chained_sqlite import PAGE, chain_links
+from domain.postgres_schema import SCHEMA_LOCK
+
+CREATE_ATTEMPTS = 5
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -28,6 +32,22 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "notification_id bigint PRIMARY KEY, hash text NOT NULL)"
             ).format(*self.chain_table)
         )
+
+    def create_table(self) -> None:
+        # eventsourcing creates composite types first, each in a transaction of its own
+        # (outside the lock below): a process starting beside another may collide there.
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                super().create_table()
+                return
+            except (IntegrityError, InternalError):
+                if attempt + 1 == CREATE_ATTEMPTS:
+                    raise
+                time.sleep(0.05 * (attempt + 1))  # the other process finishes; then "exists"
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        super()._create_table(curs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

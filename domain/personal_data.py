@@ -56,6 +56,8 @@ from Crypto.Cipher import AES
 from Crypto.Random import get_random_bytes
 from eventsourcing.persistence import Transcoding
 
+from domain.postgres_schema import SCHEMA_LOCK
+
 log = logging.getLogger(__name__)
 
 KEYS_TABLE = "personal_data_keys"
@@ -321,8 +323,6 @@ class PostgresKeyStore(KeyStore):
         self._table = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(KEYS_TABLE))
 
     def _create_table(self) -> None:
-        import psycopg
-
         with self.datastore.transaction(commit=False) as c:  # a read-only role can read
             c.execute(
                 "SELECT 1 FROM information_schema.tables "
@@ -334,11 +334,9 @@ class PostgresKeyStore(KeyStore):
         statement = self._sql(
             "CREATE TABLE IF NOT EXISTS {} (subject text PRIMARY KEY, data_key bytea)"
         ).format(self._table)
-        try:
-            with self.datastore.transaction(commit=True) as c:
-                c.execute(statement)
-        except psycopg.errors.UniqueViolation:  # another process created it meanwhile
-            pass
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            c.execute(statement)
 
     def _fetch(self, subject: str) -> tuple[bytes | None] | None:
         with self.datastore.transaction(commit=False) as c:

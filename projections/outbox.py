@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from domain.postgres_schema import SCHEMA_LOCK
 from projections.encoding import instant
 
 SCHEMA_VERSION = "1"
@@ -217,7 +218,7 @@ class OutboxDatabase(ABC):
         serial = "BIGSERIAL PRIMARY KEY" if self.postgres else "INTEGER PRIMARY KEY"
         with self.transaction() as tx:
             if self.postgres:  # two instances starting at once: one creates, one waits
-                tx.execute("SELECT pg_advisory_xact_lock(727274)")
+                tx.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             for statement in SCHEMA.replace("{serial}", serial).split(";"):
                 if statement.strip():
                     tx.execute(statement)
