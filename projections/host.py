@@ -264,12 +264,13 @@ class ProjectionHost:
     def _stopped(self, followed: _Followed, failure: ProjectionFailed) -> None:
         # Schedule the retry first: noting the failure writes to the read-model file, and
         # the fault that stopped the runner (a full disk) may well stop that write too.
-        followed.failed_at = failure.notification_id
         self._retry_later(followed)
         try:
             record_failure(self.store, failure)
         except Exception:
             logger.exception("could not note that %s stopped", followed.name)
+        # Last: from now on nobody waits for it (wait_until), and health shows why.
+        followed.failed_at = failure.notification_id
 
     def _retry_later(self, followed: _Followed) -> None:
         """The next of the growing delays (1 s, 2 s, … 60 s) until it works again."""
