@@ -224,16 +224,19 @@ class RegioTwin:
         :class:`BatchRefused` naming the command (index and id), and nothing is recorded.
         Another writer in between makes the whole batch decide again on fresh state.
         """
-        prepared = []
-        for command, actor, command_id in commands:
+        for command, _actor, _command_id in commands:
             if type(command) not in HANDLERS:
                 raise TypeError(f"no use case handles {type(command).__name__}")
-            actor_ref = _actor_ref(actor)
-            fingerprint = _fingerprint(command, actor_ref, self.app)
-            prepared.append(
-                _Prepared(command, actor_ref, command_id or uuid4().hex, fingerprint, command_id)
-            )
         with store_faults():  # as in handle(): a failing store records nothing, says so
+            prepared = []
+            for command, actor, command_id in commands:
+                actor_ref = _actor_ref(actor)
+                fingerprint = _fingerprint(command, actor_ref, self.app)  # reads the index key
+                prepared.append(
+                    _Prepared(
+                        command, actor_ref, command_id or uuid4().hex, fingerprint, command_id
+                    )
+                )
             for _attempt in range(SAVE_ATTEMPTS):
                 outcomes, events, last_event = self._decide_batch(prepared)
                 if not events:
