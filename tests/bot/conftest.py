@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,27 +37,36 @@ class BotWorld:
         assert self.projections.wait_until_current(5.0)
 
 
-@pytest.fixture
-async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotWorld]:
-    env = sqlite_env(str(tmp_path / "events.sqlite"))
+@asynccontextmanager
+async def open_world(folder: Path, clock: ManualClock) -> AsyncIterator[BotWorld]:
+    """The real dispatcher on a real SQLite store in ``folder``, read models following."""
+    env = sqlite_env(str(folder / "events.sqlite"))
     service = RegioTwin.from_env(env, clock)
     gateway = DomainGateway(service)
-    handled = await HandledUpdates.open(tmp_path / "bot_state.sqlite")
-    projections = ProjectionHost(env, tmp_path / "read_models.sqlite")
+    handled = await HandledUpdates.open(folder / "bot_state.sqlite")
+    projections = ProjectionHost(env, folder / "read_models.sqlite")
     projections.start()
-    dispatcher = build_dispatcher(
-        BotServices(
-            gateway=gateway,
-            handled_updates=handled,
-            clock=clock,
-            admins=frozenset({ADMIN.id}),
-            read_models=ReadModels(tmp_path / "read_models.sqlite", projections, gateway),
+    try:
+        dispatcher = build_dispatcher(
+            BotServices(
+                gateway=gateway,
+                handled_updates=handled,
+                clock=clock,
+                admins=frozenset({ADMIN.id}),
+                read_models=ReadModels(folder / "read_models.sqlite", projections, gateway),
+            )
         )
-    )
-    yield BotWorld(
-        harness=BotHarness(dispatcher), service=service, clock=clock, projections=projections
-    )
-    projections.stop()
-    await handled.close()
-    gateway.close()
-    service.close()
+        yield BotWorld(
+            harness=BotHarness(dispatcher), service=service, clock=clock, projections=projections
+        )
+    finally:
+        projections.stop()
+        await handled.close()
+        gateway.close()
+        service.close()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotWorld]:
+    async with open_world(tmp_path, clock) as opened:
+        yield opened

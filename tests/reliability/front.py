@@ -29,11 +29,8 @@ import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from aiogram.client.default import Default
@@ -48,17 +45,10 @@ from aiogram.methods import (
 )
 from aiogram.types import InlineKeyboardMarkup, Message, Update
 
-from bot.app import BotServices, build_dispatcher
 from bot.flood import FloodControlMiddleware
-from bot.gateway import DomainGateway
-from bot.handled_updates import HandledUpdates
-from bot.read_models import ReadModels
-from domain.application import sqlite_env
-from domain.clock import ManualClock
 from domain.ids import notification_settings_id
-from domain.service import MemberProfile, RegioTwin
+from domain.service import MemberProfile
 from domain.values import Role
-from projections.host import ProjectionHost
 from tests import builders
 from tests.bot.conftest import ADMIN, BotWorld
 from tests.bot.harness import BOT_USER, BotHarness
@@ -133,35 +123,6 @@ RECORDING_TEXT_STATES = frozenset(
         "RemoveDialog:reason",
     }
 )
-
-
-@asynccontextmanager
-async def open_world(folder: Path, clock: ManualClock) -> AsyncIterator[BotWorld]:
-    """The world of tests/bot/conftest.py: the real dispatcher on a real SQLite store."""
-    env = sqlite_env(str(folder / "events.sqlite"))
-    service = RegioTwin.from_env(env, clock)
-    gateway = DomainGateway(service)
-    handled = await HandledUpdates.open(folder / "bot_state.sqlite")
-    projections = ProjectionHost(env, folder / "read_models.sqlite")
-    projections.start()
-    try:
-        dispatcher = build_dispatcher(
-            BotServices(
-                gateway=gateway,
-                handled_updates=handled,
-                clock=clock,
-                admins=frozenset({ADMIN.id}),
-                read_models=ReadModels(folder / "read_models.sqlite", projections, gateway),
-            )
-        )
-        yield BotWorld(
-            harness=BotHarness(dispatcher), service=service, clock=clock, projections=projections
-        )
-    finally:
-        projections.stop()
-        await handled.close()
-        gateway.close()
-        service.close()
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ from domain.commands import (
 from domain.errors import DomainError
 from domain.values import Role
 from tests import builders
+from tests.bot.conftest import open_world
 from tests.bot.harness import Person
 from tests.bot.people import join
 from tests.reliability.cast import (
@@ -80,7 +81,7 @@ from tests.reliability.cast import (
     set_the_stage,
 )
 from tests.reliability.cast import seat as seat_of
-from tests.reliability.front import Front, Knock, open_world
+from tests.reliability.front import Front, Knock
 
 Calls = list[tuple[TelegramMethod[Any], Any]]
 

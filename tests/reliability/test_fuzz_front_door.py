@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from domain.clock import ManualClock
+from tests.bot.conftest import open_world
 from tests.reliability.cast import set_the_stage
-from tests.reliability.front import Front, open_world
+from tests.reliability.front import Front
 from tests.reliability.knocks import (
     Burst,
     bursts,
